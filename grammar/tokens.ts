@@ -14,7 +14,7 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
 
 // ---- categories --------------------------------------------------------------------------
 /** Anything the parser accepts as a name: identifiers, backtick names, soft keywords. */
-export const Name = createToken({ name: "Name", pattern: Lexer.NA });
+export const Name = createToken({ name: "Name", pattern: Lexer.NA, label: "a name" });
 /** Keywords, for highlighting: `keyword.control.stream`. */
 export const KeywordCategory = createToken({ name: "Keyword", pattern: Lexer.NA });
 /** Keywords that are operators in expressions (`and`, `or`, `not`, `in`, `is`, `like`): `keyword.operator.word.stream`. */
@@ -26,21 +26,23 @@ export const TypeNameCategory = createToken({ name: "TypeName", pattern: Lexer.N
 /** Symbolic operators: `keyword.operator.stream`. */
 export const OperatorCategory = createToken({ name: "Operator", pattern: Lexer.NA });
 /** Comparison operators, one precedence level. */
-export const ComparisonOp = createToken({ name: "ComparisonOp", pattern: Lexer.NA, categories: [OperatorCategory] });
-export const AdditiveOp = createToken({ name: "AdditiveOp", pattern: Lexer.NA, categories: [OperatorCategory] });
-export const MultiplicativeOp = createToken({ name: "MultiplicativeOp", pattern: Lexer.NA, categories: [OperatorCategory] });
+export const ComparisonOp = createToken({ name: "ComparisonOp", pattern: Lexer.NA, categories: [OperatorCategory], label: "a comparison" });
+export const AdditiveOp = createToken({ name: "AdditiveOp", pattern: Lexer.NA, categories: [OperatorCategory], label: "`+` or `-`" });
+export const MultiplicativeOp = createToken({ name: "MultiplicativeOp", pattern: Lexer.NA, categories: [OperatorCategory], label: "`*`, `/` or `%`" });
 
 // ---- identifiers -------------------------------------------------------------------------
 export const Identifier = createToken({
   name: "Identifier",
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
   categories: [Name],
+  label: "a name",
 });
 /** `` `any name` ``; a backtick inside is written twice. */
 export const BacktickName = createToken({
   name: "BacktickName",
   pattern: /`(?:[^`\r\n]|``)+`/,
   categories: [Name],
+  label: "a name",
 });
 
 type KeywordKind = "reserved" | "soft";
