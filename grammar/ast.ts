@@ -151,11 +151,11 @@ export type TypeExpr =
 export type Transform =
   | { kind: "where"; condition: Expr; span: Span }
   | { kind: "select"; items: SelectItem[]; span: Span }
-  | { kind: "extend"; items: NamedExpr[]; span: Span }
-  | { kind: "explode"; item: NamedExpr; span: Span }
+  | { kind: "extend"; items: MaybeNamedExpr[]; span: Span }
+  | { kind: "explode"; item: MaybeNamedExpr; span: Span }
   | { kind: "watermark"; column: Expr; delay: Expr; span: Span }
   | { kind: "window"; window: WindowSpec; span: Span }
-  | { kind: "aggregate"; items: NamedExpr[]; by: GroupKey[]; span: Span }
+  | { kind: "aggregate"; items: MaybeNamedExpr[]; by: MaybeNamedExpr[]; span: Span }
   | { kind: "dedup"; keys: Expr[]; within: Expr | undefined; span: Span }
   | { kind: "join"; joinType: "inner" | "left"; right: Name; on: Expr; within: Expr | undefined; span: Span }
   | { kind: "union"; streams: Name[]; span: Span };
@@ -168,15 +168,12 @@ export type SelectItem =
   | { kind: "expr"; expr: Expr; span: Span }
   | { kind: "star"; except: Name[]; span: Span };
 
-/** `NAME = EXPR` */
-export interface NamedExpr {
-  name: Name;
-  expr: Expr;
-  span: Span;
-}
-
-/** A `by` key: a column (keeps its name) or `NAME = EXPR`. */
-export interface GroupKey {
+/**
+ * `NAME = EXPR`, or a bare `EXPR` (then `name` is undefined): `extend`, `explode` and `aggregate`
+ * items and `by` keys. A bare column or field reference keeps its name; the checker reports any
+ * other bare expression where a name is needed.
+ */
+export interface MaybeNamedExpr {
   name: Name | undefined;
   expr: Expr;
   span: Span;

@@ -398,7 +398,7 @@ class AstBuilder {
     return item.name ? { kind: "named", name: item.name, expr: item.expr, span } : { kind: "expr", expr: item.expr, span };
   }
 
-  private maybeNamed(node: CstNode | undefined, fallback: ast.Span): ast.GroupKey {
+  private maybeNamed(node: CstNode | undefined, fallback: ast.Span): ast.MaybeNamedExpr {
     const span = this.span(node, fallback);
     const nameNode = this.node(node, "name");
     return {

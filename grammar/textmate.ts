@@ -14,7 +14,6 @@ import { pathToFileURL } from "node:url";
 import { Lexer, type TokenType } from "chevrotain";
 import {
   allTokens,
-  Arrow,
   BacktickName,
   ConstantCategory,
   DurationLiteral,
@@ -58,12 +57,9 @@ export const keywordCategoryScopes: ReadonlyArray<readonly [TokenType, string]> 
   [TypeNameCategory, scopes.typeName],
 ];
 
-/**
- * Symbol tokens highlighted as `keyword.operator.stream`: those in `OperatorCategory`, and `->`,
- * which the parser treats as punctuation and so carries no category.
- */
+/** Symbol tokens highlighted as `keyword.operator.stream`: those in `OperatorCategory`. */
 export function isOperatorToken(tokenType: TokenType): boolean {
-  return tokenType === Arrow || hasCategory(tokenType, OperatorCategory);
+  return hasCategory(tokenType, OperatorCategory);
 }
 
 /** True when `category` is among `tokenType`'s categories, directly or through another category. */

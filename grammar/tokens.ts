@@ -182,7 +182,7 @@ export const UnterminatedBlockComment = createToken({
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f]+/, group: Lexer.SKIPPED, line_breaks: true });
 
 // ---- punctuation and operators ------------------------------------------------------------
-export const Arrow = createToken({ name: "Arrow", pattern: /->/, label: "`->`" });
+export const Arrow = createToken({ name: "Arrow", pattern: /->/, categories: [OperatorCategory], label: "`->`" });
 export const Coalesce = createToken({ name: "Coalesce", pattern: /\?\?/, categories: [OperatorCategory], label: "`??`" });
 export const Question = createToken({ name: "Question", pattern: /\?/, label: "`?`" });
 export const EqEq = createToken({ name: "EqEq", pattern: /==/, categories: [ComparisonOp], label: "`==`" });
