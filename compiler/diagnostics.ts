@@ -40,7 +40,7 @@ export const catalog = {
   duplicatePipeline: { code: "S2007", severity: "error", message: "a program has at most one `pipeline` declaration" },
   duplicateColumn: { code: "S2008", severity: "error", message: "column `{name}` appears twice in the output of `{transform}`" },
   notAStream: { code: "S2009", severity: "error", message: "`{name}` is a {actual}, not a stream or source" },
-  streamCycle: { code: "S2010", severity: "error", message: "stream `{name}` depends on itself: {path}" },
+  cycle: { code: "S2010", severity: "error", message: "`{name}` refers to itself: {path}" },
   duplicateField: { code: "S2011", severity: "error", message: "field `{name}` is declared twice" },
   unknownType: { code: "S2012", severity: "error", message: "unknown type `{name}`" },
   badImportPath: { code: "S2013", severity: "error", message: "cannot import `{path}`: {reason}" },
@@ -66,10 +66,10 @@ export const catalog = {
   unaryTypeMismatch: { code: "S3014", severity: "error", message: "`{op}` cannot be applied to `{type}`" },
   unnamedSelectItem: { code: "S3015", severity: "error", message: "this `select` item has no name" },
   nullableNotAllowed: { code: "S3016", severity: "error", message: "{context} must not be nullable, but `{name}` is `{type}`" },
-  badRegex: { code: "S3017", severity: "error", message: "invalid regular expression: {reason}" },
+  badArgumentValue: { code: "S3017", severity: "error", message: "argument {index} of `{name}` is not valid: {reason}" },
   notComparable: { code: "S3018", severity: "error", message: "values of type `{type}` cannot be {usage}" },
   badIndexType: { code: "S3019", severity: "error", message: "a `{container}` index must be `{expected}`, but this is `{actual}`" },
-  durationExpected: { code: "S3020", severity: "error", message: "{context} must be a positive duration such as `10m`" },
+  durationExpected: { code: "S3020", severity: "error", message: "{context} must be a duration such as `10m`" },
   alwaysNull: { code: "S3021", severity: "warning", message: "`{name}` is never null, so `{test}` is always {value}" },
 
   // ---- S4: streaming rules ---------------------------------------------------------------------
@@ -82,7 +82,6 @@ export const catalog = {
   badHoppingWindow: { code: "S4007", severity: "error", message: "a hopping window's slide ({slide}) must be at most its size ({size}) and divide it" },
   appendWithoutWindow: { code: "S4008", severity: "error", message: "`mode = append` cannot emit `{stream}`: it aggregates without a window, so no row is ever final" },
   completeWithoutAggregate: { code: "S4009", severity: "error", message: "`mode = complete` needs an aggregated stream, but `{stream}` is not aggregated" },
-  unsupportedSinkMode: { code: "S4010", severity: "error", message: "a `{connector}` sink does not support `mode = {mode}`" },
   unionSchemaMismatch: { code: "S4011", severity: "error", message: "`union` needs streams with the same schema, but `{other}` differs from `{first}`: {difference}" },
   joinNeedsWithin: { code: "S4012", severity: "error", message: "joining the stream `{name}` needs `within DURATION`" },
   lookupNeedsBoundedSource: { code: "S4013", severity: "error", message: "a lookup join needs a bounded source (`table` or `files`), but `{name}` is {actual}" },
@@ -92,7 +91,6 @@ export const catalog = {
   aggregateNeedsItems: { code: "S4017", severity: "error", message: "`aggregate` needs at least one aggregate, such as `n = count()`" },
   explodeNotList: { code: "S4018", severity: "error", message: "`explode` needs a list, but this is `{type}`" },
   lookupWithin: { code: "S4019", severity: "error", message: "a lookup join against `{name}` takes no `within`" },
-  selfJoinOrUnion: { code: "S4020", severity: "error", message: "`{transform}` with `{name}` itself is not supported" },
   sinkOfAggregateToKafkaOrFiles: { code: "S4021", severity: "error", message: "a `{connector}` sink only appends, but `{stream}` is updated: it aggregates without a window" },
 
   // ---- S5: connectors and options --------------------------------------------------------------
@@ -116,6 +114,7 @@ export const catalog = {
   testFieldMissing: { code: "S6003", severity: "error", message: "this row lacks the required column `{name}` of `{owner}`" },
   testFieldTypeMismatch: { code: "S6004", severity: "error", message: "column `{name}` is `{expected}`, but this value is `{actual}`" },
   testDuplicateName: { code: "S6005", severity: "error", message: "two tests are named \"{name}\"" },
+  testWatermarkNotTimestamp: { code: "S6006", severity: "error", message: "`advance watermark to` takes a timestamp, but this is `{type}`" },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type DiagnosticKey = keyof typeof catalog;

@@ -406,7 +406,11 @@ class StreamParser extends CstParser {
 
   aggregateTransform = this.RULE("aggregateTransform", () => {
     this.CONSUME(t.Aggregate);
-    this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => this.SUBRULE(this.maybeNamedExpr, { LABEL: "item" }) });
+    // Items are optional here so that `aggregate by x` gets the checker's diagnostic, not a parse error.
+    this.OPTION2({
+      GATE: () => this.LA(1).tokenType !== t.By,
+      DEF: () => this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => this.SUBRULE(this.maybeNamedExpr, { LABEL: "item" }) }),
+    });
     this.OPTION(() => {
       this.CONSUME(t.By);
       this.AT_LEAST_ONE_SEP2({ SEP: t.Comma, DEF: () => this.SUBRULE2(this.maybeNamedExpr, { LABEL: "key" }) });
