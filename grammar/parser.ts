@@ -117,9 +117,18 @@ class StreamParser extends CstParser {
     ]);
     this.CONSUME(t.Equals);
     this.SUBRULE3(this.name, { LABEL: "connector" });
-    this.OPTION(() => this.SUBRULE(this.target));
+    this.OPTION({ GATE: () => this.startsTarget(), DEF: () => this.SUBRULE(this.target) });
     this.OPTION2(() => this.SUBRULE(this.optionBlock));
   });
+
+  /**
+   * Whether a target follows the connector: `"path"` or `name(`. One token of lookahead is not
+   * enough, because the next declaration (`stream x = ...`) also starts with a name.
+   */
+  private startsTarget(): boolean {
+    const next = this.LA(1).tokenType;
+    return next === t.StringLiteral || (tokenMatcher(this.LA(1), t.Name) && this.LA(2).tokenType === t.LParen);
+  }
 
   /** `"path"` or `env("NAME", "default")` after a connector. */
   target = this.RULE("target", () => {
@@ -145,7 +154,7 @@ class StreamParser extends CstParser {
     this.SUBRULE(this.name, { LABEL: "stream" });
     this.CONSUME(t.Arrow);
     this.SUBRULE2(this.name, { LABEL: "connector" });
-    this.OPTION(() => this.SUBRULE(this.target));
+    this.OPTION({ GATE: () => this.startsTarget(), DEF: () => this.SUBRULE(this.target) });
     this.OPTION2(() => this.SUBRULE(this.optionBlock));
   });
 
