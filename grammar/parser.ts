@@ -94,16 +94,17 @@ class StreamParser extends CstParser {
 
   fieldBlock = this.RULE("fieldBlock", () => {
     this.CONSUME(t.LBrace);
-    this.MANY(() => {
+    this.MANY({ GATE: () => !this.startsDeclaration(), DEF: () => {
       this.SUBRULE(this.fieldDecl);
       this.OPTION(() => this.CONSUME(t.Comma));
-    });
+    } });
     this.CONSUME(t.RBrace);
   });
 
   fieldDecl = this.RULE("fieldDecl", () => {
     this.SUBRULE(this.name);
-    this.CONSUME(t.Colon);
+    // `name = type` is wrong (the AST builder reports it) but read on as if it were `:`.
+    this.OR([{ ALT: () => this.CONSUME(t.Colon) }, { ALT: () => this.CONSUME(t.Equals) }]);
     this.SUBRULE(this.typeExpr);
   });
 
@@ -234,16 +235,17 @@ class StreamParser extends CstParser {
 
   optionBlock = this.RULE("optionBlock", () => {
     this.CONSUME(t.LBrace);
-    this.MANY(() => {
+    this.MANY({ GATE: () => !this.startsDeclaration(), DEF: () => {
       this.SUBRULE(this.optionAssign);
       this.OPTION(() => this.CONSUME(t.Comma));
-    });
+    } });
     this.CONSUME(t.RBrace);
   });
 
   optionAssign = this.RULE("optionAssign", () => {
     this.SUBRULE(this.name);
-    this.CONSUME(t.Equals);
+    // `name: value` is wrong (the AST builder reports it) but common enough to read on as if it were `=`.
+    this.OR([{ ALT: () => this.CONSUME(t.Equals) }, { ALT: () => this.CONSUME(t.Colon) }]);
     this.SUBRULE(this.optionValue);
   });
 
@@ -264,7 +266,9 @@ class StreamParser extends CstParser {
         },
       },
       {
-        // `table "data/rejects"` or `table env("X")`: a connector and its target.
+        // `table "data/rejects"` or `table env("X")`: a connector and its target; but
+        // `timestamp "..."` and `date "..."` are typed literals.
+        GATE: () => this.LA(1).tokenType !== t.TimestampType && this.LA(1).tokenType !== t.DateType,
         ALT: () => {
           this.SUBRULE(this.name, { LABEL: "connector" });
           this.SUBRULE(this.target);
@@ -497,7 +501,8 @@ class StreamParser extends CstParser {
       this.OR([
         {
           ALT: () => {
-            this.CONSUME(t.ComparisonOp);
+            // `=` is SQL's equality: wrong here (the AST builder reports it), but read on as `==`.
+            this.OR3([{ ALT: () => this.CONSUME(t.ComparisonOp) }, { ALT: () => this.CONSUME(t.Equals) }]);
             this.SUBRULE2(this.additive, { LABEL: "right" });
           },
         },
@@ -590,7 +595,7 @@ class StreamParser extends CstParser {
       { ALT: () => this.SUBRULE(this.ifExpr) },
       { ALT: () => this.SUBRULE(this.castExpr) },
       { ALT: () => this.SUBRULE(this.callExpr) },
-      { ALT: () => this.SUBRULE(this.name) },
+      { GATE: () => !this.startsDeclaration(), ALT: () => this.SUBRULE(this.name) },
       { ALT: () => this.SUBRULE(this.parenExpr) },
     ]);
   });
@@ -672,6 +677,26 @@ class StreamParser extends CstParser {
   name = this.RULE("name", () => {
     this.CONSUME(t.Name);
   });
+
+  /**
+   * Whether the next tokens open a declaration (`sink NAME ->`, `stream NAME =`, `import fn`, ...).
+   * Declaration keywords are soft, so a column may be called `source`; but where an item of a list
+   * or an operand is missing (`| select a,` at the end of a stream), the next declaration must not
+   * be read as one: the error is then reported where the item is missing, and the declaration is kept.
+   */
+  private startsDeclaration(): boolean {
+    const first = this.LA(1).tokenType;
+    const second = this.LA(2);
+    const third = this.LA(3);
+    const named = tokenMatcher(second, t.Name);
+    if (first === t.Pipeline || first === t.Schema) return named && tokenMatcher(third, t.LBrace);
+    if (first === t.Source) return named && tokenMatcher(third, t.Colon);
+    if (first === t.Stream) return named && tokenMatcher(third, t.Equals);
+    if (first === t.Sink) return named && tokenMatcher(third, t.Arrow);
+    if (first === t.Import) return tokenMatcher(second, t.Fn);
+    if (first === t.Test) return tokenMatcher(second, t.StringLiteral);
+    return false;
+  }
 }
 
 /** The one parser instance; Chevrotain parsers are reused by resetting `input`. */
