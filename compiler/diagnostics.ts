@@ -29,13 +29,14 @@ export const catalog = {
   expectedDeclaration: { code: "S1007", severity: "error", message: "unexpected {found} where a declaration should start" },
   reservedWordAsName: { code: "S1008", severity: "error", message: "`{word}` is a reserved word and cannot be used as a name" },
   badNumber: { code: "S1009", severity: "error", message: "`{text}` is not a valid number" },
+  nestedTooDeeply: { code: "S1010", severity: "error", message: "this nests too deeply to be checked" },
 
   // ---- S2: names ------------------------------------------------------------------------------
   duplicateDeclaration: { code: "S2001", severity: "error", message: "`{name}` is declared twice" },
   unknownStream: { code: "S2002", severity: "error", message: "unknown stream or source `{name}`" },
   unknownSchema: { code: "S2003", severity: "error", message: "unknown schema `{name}`" },
   unknownColumn: { code: "S2004", severity: "error", message: "unknown column `{name}`" },
-  unknownField: { code: "S2005", severity: "error", message: "`{type}` has no field `{name}`" },
+  unknownField: { code: "S2005", severity: "error", message: "{target} has no field `{name}`" },
   unknownFunction: { code: "S2006", severity: "error", message: "unknown function `{name}`" },
   duplicatePipeline: { code: "S2007", severity: "error", message: "a program has at most one `pipeline` declaration" },
   duplicateColumn: { code: "S2008", severity: "error", message: "column `{name}` appears twice in the output of `{transform}`" },
@@ -52,7 +53,7 @@ export const catalog = {
   // ---- S3: types and values --------------------------------------------------------------------
   operatorTypeMismatch: { code: "S3001", severity: "error", message: "`{op}` cannot be applied to `{left}` and `{right}`" },
   conditionNotBool: { code: "S3002", severity: "error", message: "{context} must be a `bool`, but this is `{type}`" },
-  wrongArgumentCount: { code: "S3003", severity: "error", message: "`{name}` takes {expected}, but {actual} were given" },
+  wrongArgumentCount: { code: "S3003", severity: "error", message: "`{name}` takes {expected}, but was given {actual}" },
   argumentTypeMismatch: { code: "S3004", severity: "error", message: "argument {index} of `{name}` must be {expected}, but this is `{actual}`" },
   invalidCast: { code: "S3005", severity: "error", message: "cannot cast `{from}` to `{to}`" },
   branchTypeMismatch: { code: "S3006", severity: "error", message: "the branches of `{construct}` have incompatible types `{first}` and `{other}`" },
@@ -64,7 +65,7 @@ export const catalog = {
   badDecimal: { code: "S3012", severity: "error", message: "`decimal({precision}, {scale})` is not a valid decimal type" },
   mapKeyNotString: { code: "S3013", severity: "error", message: "map keys must be `string`, not `{type}`" },
   unaryTypeMismatch: { code: "S3014", severity: "error", message: "`{op}` cannot be applied to `{type}`" },
-  unnamedSelectItem: { code: "S3015", severity: "error", message: "this `select` item has no name" },
+  unnamedSelectItem: { code: "S3015", severity: "error", message: "this `{transform}` item has no name" },
   nullableNotAllowed: { code: "S3016", severity: "error", message: "{context} must not be nullable, but `{name}` is `{type}`" },
   badArgumentValue: { code: "S3017", severity: "error", message: "argument {index} of `{name}` is not valid: {reason}" },
   notComparable: { code: "S3018", severity: "error", message: "values of type `{type}` cannot be {usage}" },
@@ -74,7 +75,7 @@ export const catalog = {
 
   // ---- S4: streaming rules ---------------------------------------------------------------------
   missingWatermark: { code: "S4001", severity: "error", message: "`{transform}` needs a watermark upstream" },
-  watermarkNotTimestamp: { code: "S4002", severity: "error", message: "the watermark column must be a `timestamp`, but `{name}` is `{type}`" },
+  watermarkNotTimestamp: { code: "S4002", severity: "error", message: "`watermark` needs a `timestamp` column, but {actual}" },
   windowWithoutAggregate: { code: "S4003", severity: "error", message: "`window` must be followed by `aggregate`" },
   aggregateOutsideAggregate: { code: "S4004", severity: "error", message: "aggregate function `{name}` can only be used in `aggregate`" },
   notAggregated: { code: "S4005", severity: "error", message: "`{name}` is neither aggregated nor a `by` key" },
@@ -82,7 +83,7 @@ export const catalog = {
   badHoppingWindow: { code: "S4007", severity: "error", message: "a hopping window's slide ({slide}) must be at most its size ({size}) and divide it" },
   appendWithoutWindow: { code: "S4008", severity: "error", message: "`mode = append` cannot emit `{stream}`: it aggregates without a window, so no row is ever final" },
   completeWithoutAggregate: { code: "S4009", severity: "error", message: "`mode = complete` needs an aggregated stream, but `{stream}` is not aggregated" },
-  unionSchemaMismatch: { code: "S4011", severity: "error", message: "`union` needs streams with the same schema, but `{other}` differs from `{first}`: {difference}" },
+  unionSchemaMismatch: { code: "S4011", severity: "error", message: "`union` needs streams with the same schema, but `{other}` differs from {first}: {difference}" },
   joinNeedsWithin: { code: "S4012", severity: "error", message: "joining the stream `{name}` needs `within DURATION`" },
   lookupNeedsBoundedSource: { code: "S4013", severity: "error", message: "a lookup join needs a bounded source (`table` or `files`), but `{name}` is {actual}" },
   updatingStreamNotAllowed: { code: "S4014", severity: "error", message: "`{transform}` cannot follow an aggregation without a window: its input is updated, not appended" },
@@ -112,7 +113,7 @@ export const catalog = {
   testInputNotSource: { code: "S6001", severity: "error", message: "`input` takes a source, but `{name}` is a stream" },
   testFieldUnknown: { code: "S6002", severity: "error", message: "`{owner}` has no column `{name}`" },
   testFieldMissing: { code: "S6003", severity: "error", message: "this row lacks the required column `{name}` of `{owner}`" },
-  testFieldTypeMismatch: { code: "S6004", severity: "error", message: "column `{name}` is `{expected}`, but this value is `{actual}`" },
+  testFieldTypeMismatch: { code: "S6004", severity: "error", message: "column `{name}` is `{expected}`, but this value is {actual}" },
   testDuplicateName: { code: "S6005", severity: "error", message: "two tests are named \"{name}\"" },
   testWatermarkNotTimestamp: { code: "S6006", severity: "error", message: "`advance watermark to` takes a timestamp, but this is `{type}`" },
 } as const satisfies Record<string, CatalogEntry>;
@@ -146,6 +147,19 @@ export class DiagnosticSink {
   report(key: DiagnosticKey, span: Span, args: DiagnosticArgs = {}, hint?: string): void {
     const entry: CatalogEntry = catalog[key];
     this.items.push({ key, code: entry.code, severity: entry.severity, message: fill(entry.message, args), span, hint });
+  }
+
+  /** A mark for `fillHints`: the diagnostics reported from now on. */
+  get mark(): number {
+    return this.items.length;
+  }
+
+  /**
+   * Gives a hint to each diagnostic reported since `mark` that has none, where `hint` finds one:
+   * for checks that report without knowing the declaration around them (connectors.ts).
+   */
+  fillHints(mark: number, hint: (diagnostic: Diagnostic) => string | undefined): void {
+    for (const d of this.items.slice(mark)) if (d.hint === undefined) d.hint = hint(d);
   }
 
   get errorCount(): number {

@@ -7,11 +7,21 @@
  * syntax, parenthesised only where precedence needs it.
  */
 import { assertNever } from "../grammar/ast.ts";
-import { formatField, formatName } from "../runtime/data-type.ts";
+import { isReservedWord } from "../grammar/parser.ts";
+import { keywordTokens } from "../grammar/tokens.ts";
+import { formatField, formatName as formatIdentifier } from "../runtime/data-type.ts";
 import type { Field, Schema, StateSchema } from "../runtime/plan.ts";
 import { formatDateDays, formatTimestampMicros } from "../runtime/time.ts";
 import type { OptionSetting, StringSetting } from "./connectors.ts";
 import type { LiteralValue, LogicalNode, LogicalPlan, TypedExpr, WindowPlan } from "./logical/plan.ts";
+
+/** Words that can never be a bare name (`end`, `when`, `null`, ...): a column so named is written in backticks. */
+const reservedWords = new Set(keywordTokens.filter(isReservedWord).map((token) => (token.PATTERN as RegExp).source));
+
+/** A name as it must be written in source: bare if it is an identifier and not a reserved word, else in backticks. */
+function formatName(name: string): string {
+  return reservedWords.has(name) ? `\`${name}\`` : formatIdentifier(name);
+}
 
 export function explainPlan(plan: LogicalPlan): string {
   const lines: string[] = [];

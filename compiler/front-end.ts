@@ -6,6 +6,7 @@
  */
 import type { Span } from "../grammar/ast.ts";
 import { parseProgram, type SyntaxProblem } from "../grammar/cst-to-ast.ts";
+import { tokenize } from "../grammar/lexer.ts";
 import type * as ast from "../grammar/ast.ts";
 import { DiagnosticSink, type Diagnostic } from "./diagnostics.ts";
 import type { LogicalPlan } from "./logical/plan.ts";
@@ -25,12 +26,48 @@ export interface CheckOptions {
 }
 
 export function checkProgram(text: string, options: CheckOptions): CheckResult {
+  try {
+    return checkPhases(text, options);
+  } catch (error) {
+    // Every phase recurses over the program's nesting, so a program nested deeper than the stack
+    // allows (`((((...` some hundreds deep) ends here: reported, not thrown.
+    if (!(error instanceof RangeError && /call stack/i.test(error.message))) throw error;
+    const sink = new DiagnosticSink();
+    sink.report("nestedTooDeeply", deepestNesting(text), {}, "nest less: compute the parts of a deep expression in earlier `extend` steps");
+    return { program: { decls: [], span: { start: 0, end: text.length, line: 1, column: 1 } }, plan: undefined, diagnostics: sink.sorted() };
+  }
+}
+
+function checkPhases(text: string, options: CheckOptions): CheckResult {
   const sink = new DiagnosticSink();
   const { program, problems } = parseProgram(text);
   reportSyntaxProblems(problems, sink);
   const resolved = resolve(program, { path: options.path }, sink);
   const plan = typecheck(resolved, sink);
   return { program, plan: sink.errorCount === 0 ? plan : undefined, diagnostics: dedupe(sink.sorted()) };
+}
+
+/** The outermost bracket of the deepest nest of brackets, else the first token: where to point when nesting is too deep. */
+function deepestNesting(text: string): Span {
+  const tokens = tokenize(text).tokens;
+  let at = tokens[0];
+  let outermost = at;
+  let depth = 0;
+  let deepest = 0;
+  for (const token of tokens) {
+    if (token.image === "(" || token.image === "[" || token.image === "{") {
+      if (depth === 0) outermost = token;
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        at = outermost;
+      }
+    } else if (token.image === ")" || token.image === "]" || token.image === "}") {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  if (!at) return { start: 0, end: Math.min(1, text.length), line: 1, column: 1 };
+  return { start: at.startOffset, end: at.startOffset + at.image.length, line: at.startLine ?? 1, column: at.startColumn ?? 1 };
 }
 
 /** One diagnostic per code and position: recovery can meet the same spot twice. */
@@ -103,7 +140,9 @@ function reportSyntaxProblems(problems: SyntaxProblem[], sink: DiagnosticSink): 
           "expectedDeclaration",
           problem.span,
           { found: describeFound(problem.found) },
-          close ? `did you mean \`${close}\`?` : `declarations start with ${declarationKeywords.map((k) => `\`${k}\``).join(", ")}`,
+          close ? `did you mean \`${close}\`?`
+            : problem.continuesLine ? "is a `,` or an operator missing before it?"
+              : `declarations start with ${declarationKeywords.map((k) => `\`${k}\``).join(", ")}`,
         );
         break;
       }
@@ -118,8 +157,9 @@ function reportParseError(problem: Extract<SyntaxProblem, { kind: "parse" }>, si
   const found = describeFound(problem.found);
   const expected = problem.detail.expected;
   const span: Span = problem.span;
-  if (problem.foundIsReservedWord && expected.includes("a name")) {
-    sink.report("reservedWordAsName", span, { word: problem.found }, `write it in backticks: \`\`${problem.found}\`\``);
+  // In a list of fields or options, a reserved word where the list goes on is meant as a name.
+  if (problem.foundIsReservedWord && (expected.includes("a name") || namedItemRules.has(problem.detail.rule))) {
+    sink.report("reservedWordAsName", span, { word: problem.found }, `write it in backticks: \`\` \`${problem.found}\` \`\``);
     return;
   }
   if (problem.exception === "mismatch") {
@@ -133,19 +173,30 @@ function reportParseError(problem: Extract<SyntaxProblem, { kind: "parse" }>, si
     hint = close ? `did you mean \`${close}\`?` : `transforms are ${transformKeywords.filter((k) => k !== "left").map((k) => `\`${k}\``).join(", ")}`;
   } else if (problem.detail.rule === "typeExpr") {
     hint = "types are `bool`, `int`, `long`, `double`, `decimal(P, S)`, `string`, `bytes`, `date`, `timestamp`, `list<T>`, `map<string, T>`, `struct { ... }`";
+  } else if (context === "an expression" && problem.previous === ",") {
+    hint = "an item is missing after `,`; remove the `,` if the list ends there";
+  } else if (context === "an expression" && operatorWords.has(problem.previous)) {
+    hint = `\`${problem.previous}\` needs an operand after it`;
   } else {
     hint = `expected ${listExpected(expected, problem.detail.rule)}`;
   }
   sink.report("noViableAlternative", span, { found, context }, hint);
 }
 
-/** Words users bring from other tools, mapped to ours. */
-const transformSynonyms: Record<string, string> = { filter: "where", map: "select", project: "select", group: "aggregate", groupby: "aggregate", distinct: "dedup", flatmap: "explode", flatten: "explode" };
+/** Rules whose items start with a name: a reserved word there is a field, option or column name. */
+const namedItemRules = new Set(["fieldBlock", "optionBlock", "recordLit"]);
+
+/** Tokens after which an operand must follow. */
+const operatorWords = new Set(["and", "or", "not", "in", "like", "??", "==", "!=", "<", "<=", ">", ">=", "=", "+", "-", "*", "/", "%", "("]);
+
+/** Words users bring from other tools, mapped to ours; without a prototype, so that `constructor` finds nothing. */
+const transformSynonyms: Record<string, string> = Object.setPrototypeOf({ filter: "where", map: "select", project: "select", group: "aggregate", groupby: "aggregate", distinct: "dedup", flatmap: "explode", flatten: "explode" }, null);
 
 function mismatchHint(problem: Extract<SyntaxProblem, { kind: "parse" }>): string | undefined {
   const expected = problem.detail.expected;
   if (expected.includes("`=`") && problem.found === ":") return "options are set with `=`: `name = value`";
   if (expected.includes("`:`") && problem.found === "=") return "fields are declared with `:`: `name: type`";
+  if (expected.includes("`==`") && problem.found === "=") return "compare with `==`; a single `=` names a column or sets an option";
   if (expected.includes("`)`") || expected.includes("`}`") || expected.includes("`]`")) return "a bracket opened before is not closed";
   return undefined;
 }

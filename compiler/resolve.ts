@@ -45,7 +45,7 @@ export function resolve(program: ast.Program, location: SourceLocation, sink: Di
   for (const decl of program.decls) {
     switch (decl.kind) {
       case "pipeline":
-        if (pipeline) sink.report("duplicatePipeline", decl.span, {}, `the first is on line ${pipeline.span.line}; merge their options`);
+        if (pipeline) sink.report("duplicatePipeline", { ...decl.span, end: Math.max(decl.name.span.end, decl.span.start + "pipeline".length) }, {}, `the first is on line ${pipeline.span.line}; merge their options into it`);
         else pipeline = decl;
         break;
       case "schema":
@@ -93,7 +93,15 @@ export function lookupStream(resolved: Resolved, name: ast.Name, sink: Diagnosti
     return undefined;
   }
   if (found.kind === "schema") {
-    sink.report("notAStream", name.span, { name: name.text, actual: "schema" }, `declare a source of it: \`source ${name.text.toLowerCase()}s: ${name.text} = kafka { ... }\``);
+    const sources = [...resolved.declarations.values()].filter((d) => d.kind === "source" && d.decl.schema.kind === "named" && d.decl.schema.name.text === name.text);
+    sink.report(
+      "notAStream",
+      name.span,
+      { name: name.text, actual: "schema" },
+      sources.length
+        ? `read a source of it instead: ${sources.map((d) => `\`${d.decl.name.text}\``).join(", ")}`
+        : `declare a source of it: \`source ${name.text.toLowerCase()}s: ${name.text} = kafka { ... }\``,
+    );
     return undefined;
   }
   return found;
@@ -192,7 +200,9 @@ function checkImport(decl: ast.ImportFnDecl, imports: Map<string, ast.ImportFnDe
     return;
   }
   const text = readFileSync(file, "utf8");
-  const exported = new RegExp(`export\\s+(?:async\\s+)?(?:function\\s*\\*?\\s*|const\\s+|let\\s+|var\\s+)${name}\\b|export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`);
+  // A backtick name may hold any character: escape it, or `a(b` is a broken pattern and `a*` a wrong one.
+  const quoted = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const exported = new RegExp(`export\\s+(?:async\\s+)?(?:function\\s*\\*?\\s*|const\\s+|let\\s+|var\\s+)${quoted}\\b|export\\s*\\{[^}]*\\b${quoted}\\b[^}]*\\}`);
   if (!exported.test(text)) {
     sink.report("badImportPath", decl.from.span, { path, reason: `it does not export \`${name}\`` }, `add \`export function ${name}(...)\` to ${path}`);
   }

@@ -10,7 +10,7 @@ import type * as ast from "../grammar/ast.ts";
 import { assertNever } from "../grammar/ast.ts";
 import {
   BOOL, DATE, DOUBLE, DURATION, INT, LONG, NULL, STRING, TIMESTAMP,
-  commonType, formatField, formatType, isAssignable, isEquatable, isIntegral, isNumeric, isOrdered,
+  commonType, formatField, formatName, formatType, isAssignable, isEquatable, isIntegral, isNumeric, isOrdered,
 } from "../runtime/data-type.ts";
 import type { DataType, Field } from "../runtime/plan.ts";
 import { parseDateDays, parseTimestampMicros } from "../runtime/time.ts";
@@ -24,7 +24,15 @@ import { resolveType, type SchemaLookup } from "./types.ts";
 
 /** The columns an expression can see. */
 export type ColumnScope =
-  | { kind: "stream"; stream: string; fields: readonly Field[] }
+  | {
+      kind: "stream";
+      stream: string;
+      fields: readonly Field[];
+      /** Streams joined earlier in this stream: each column's name, mapped to its output name. For hints only. */
+      joined?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+      /** The stream's input, for a hint when a user qualifies its columns (`orders.amount`). */
+      input?: string;
+    }
   /** Both sides of a join; right-side columns appear under their output name (`as`). */
   | {
       kind: "join";
@@ -58,7 +66,19 @@ export interface ExprContext {
   aggregate?: AggregateScope;
 }
 
-const nullExpr = (span: ast.Span): TypedExpr => ({ kind: "literal", value: { type: "null" }, type: NULL, nullable: true, span });
+/** The `null`-typed literals that stand where a wrong expression was (already reported). */
+const standIns = new WeakSet<TypedExpr>();
+
+const nullExpr = (span: ast.Span): TypedExpr => {
+  const standIn: TypedExpr = { kind: "literal", value: { type: "null" }, type: NULL, nullable: true, span };
+  standIns.add(standIn);
+  return standIn;
+};
+
+/** Whether `expr` stands where a wrong expression was: its `null` type says nothing about the program. */
+export function isStandIn(expr: TypedExpr): boolean {
+  return standIns.has(expr);
+}
 
 export function checkExpr(expr: ast.Expr, ctx: ExprContext): TypedExpr {
   return new ExprChecker(ctx).check(expr, false);
@@ -137,7 +157,7 @@ class ExprChecker {
           nullable ||= typed.nullable;
           const common = commonType(operand.type, typed.type);
           if (!common || !isEquatable(common)) {
-            this.sink.report("inListTypeMismatch", item.span, { left: formatType(operand.type), right: formatType(typed.type) }, "every value in the list must be comparable with the left side");
+            this.sink.report("inListTypeMismatch", item.span, { left: formatType(operand.type), right: formatType(typed.type) }, inListHint(operand.type, item));
           }
           return typed;
         });
@@ -265,7 +285,7 @@ class ExprChecker {
       if (key) return { kind: "column", name: key.name, type: key.type, nullable: key.nullable, span };
       const input = this.lookup(name.text);
       if (input) {
-        this.sink.report("notAggregated", span, { name: name.text }, `add it to \`by\`, or aggregate it, e.g. \`${name.text} = first(${name.text})\``);
+        this.sink.report("notAggregated", span, { name: name.text }, `add it to \`by\`, or aggregate it, e.g. \`first(${formatName(name.text)})\``);
         return nullExpr(span);
       }
     }
@@ -298,14 +318,27 @@ class ExprChecker {
     return scope.kind === "stream" ? scope.fields.map((f) => f.name) : [...scope.left.fields.map((f) => f.name), ...scope.right.fields.map((f) => f.field.name)];
   }
 
+  /** The columns in scope as a user may write them: in a join, right-side names that clash are qualified. */
+  private writtenColumns(): string[] {
+    const scope = this.ctx.scope;
+    if (scope.kind === "stream") return scope.fields.map((f) => formatName(f.name));
+    return [
+      ...scope.left.fields.map((f) => formatName(f.name)),
+      ...scope.right.fields.map((f) => (f.as === f.field.name ? formatName(f.field.name) : `${formatName(scope.right.stream)}.${formatName(f.field.name)}`)),
+    ];
+  }
+
   private reportUnknownColumn(name: ast.Name): void {
     const columns = this.ctx.scope.kind === "stream" ? this.ctx.scope.fields.map((f) => f.name) : this.visibleColumns();
     const close = suggest(name.text, columns);
     let hint: string;
-    if (close) hint = `did you mean \`${close}\`?`;
+    if (close) hint = `did you mean \`${formatName(close)}\`?`;
     else if (this.ctx.streamNames.has(name.text)) hint = `\`${name.text}\` is a stream; to use its columns, \`join\` it`;
     else if (scalarFunctions.has(name.text) || aggregateFunctions.has(name.text)) hint = `\`${name.text}\` is a function: call it, \`${name.text}(...)\``;
-    else hint = columns.length ? `the columns here are ${columns.slice(0, 12).map((c) => `\`${c}\``).join(", ")}${columns.length > 12 ? ", ..." : ""}` : "this stream has no columns";
+    else {
+      const written = this.ctx.aggregate ? columns.map(formatName) : this.writtenColumns();
+      hint = written.length ? `the columns here are ${written.slice(0, 12).map((c) => `\`${c}\``).join(", ")}${written.length > 12 ? ", ..." : ""}` : "this stream has no columns";
+    }
     this.sink.report("unknownColumn", name.span, { name: name.text }, hint);
   }
 
@@ -316,6 +349,16 @@ class ExprChecker {
       const qualifier = expr.target.name.text;
       const scope = this.ctx.scope;
       const isColumn = this.lookup(qualifier) !== undefined;
+      if (!isColumn && qualifier !== scope.left.stream && qualifier !== scope.right.stream) {
+        const close = suggest(qualifier, [scope.left.stream, scope.right.stream]);
+        this.sink.report(
+          "unknownColumn",
+          expr.target.name.span,
+          { name: qualifier },
+          close ? `did you mean \`${close}\`?` : `in a join, qualify a column with \`${scope.left.stream}\` (the stream in the pipe) or \`${scope.right.stream}\``,
+        );
+        return nullExpr(span);
+      }
       if (!isColumn && (qualifier === scope.left.stream || qualifier === scope.right.stream)) {
         const side = qualifier === scope.left.stream ? scope.left.fields.map((f) => ({ field: f, as: f.name })) : scope.right.fields;
         const found = side.find((f) => f.field.name === expr.field.text);
@@ -327,16 +370,36 @@ class ExprChecker {
         return { kind: "column", name: found.as, type: found.field.type, nullable: found.field.nullable, span };
       }
     }
+    // `clicks.ts` after `join clicks`: the join's output has plain columns, `ts` or `clicks_ts`.
+    if (expr.target.kind === "column" && this.ctx.scope.kind === "stream" && this.lookup(expr.target.name.text) === undefined) {
+      const qualifier = expr.target.name.text;
+      // `orders.amount` in a stream over `orders`: its columns are written bare.
+      if ((qualifier === this.ctx.scope.input || qualifier === this.ctx.scope.stream) && this.lookup(expr.field.text) !== undefined) {
+        this.sink.report("unknownColumn", expr.span, { name: `${qualifier}.${expr.field.text}` }, `the columns of the stream in the pipe are written bare: \`${formatName(expr.field.text)}\``);
+        return nullExpr(span);
+      }
+      const joined = this.ctx.scope.joined?.get(qualifier);
+      if (joined) {
+        const as = joined.get(expr.field.text);
+        const hint = as !== undefined && this.lookup(as) !== undefined ? `after the join, \`${qualifier}\`'s columns are plain columns: write \`${formatName(as)}\``
+          : as !== undefined ? `\`${formatName(as)}\`, the join's column for it, was removed after the join`
+            : `\`${qualifier}\` has ${[...joined.keys()].map((c) => `\`${formatName(c)}\``).join(", ")}`;
+        this.sink.report("unknownColumn", expr.span, { name: `${qualifier}.${expr.field.text}` }, hint);
+        return nullExpr(span);
+      }
+    }
     const target = this.check(expr.target, inAggregateCall);
     if (target.type.kind === "null") return nullExpr(span);
     if (target.type.kind !== "struct") {
-      this.sink.report("notAStruct", expr.field.span, { field: expr.field.text, type: formatType(target.type) }, target.type.kind === "map" ? `read a map's value with \`[\"${expr.field.text}\"]\`` : "only struct values have fields");
+      this.sink.report("notAStruct", expr.field.span, { field: expr.field.text, type: formatType(target.type) }, target.type.kind === "map" ? `read a map's value with \`[\"${expr.field.text}\"]\``
+        : target.type.kind === "list" ? "read a list's element by its position, e.g. `[0]` for the first"
+          : "only struct values have fields");
       return nullExpr(span);
     }
     const field = target.type.fields.find((f) => f.name === expr.field.text);
     if (!field) {
       const close = suggest(expr.field.text, target.type.fields.map((f) => f.name));
-      this.sink.report("unknownField", expr.field.span, { name: expr.field.text, type: formatType(target.type) }, close ? `did you mean \`${close}\`?` : `its fields are ${target.type.fields.map((f) => `\`${f.name}\``).join(", ")}`);
+      this.sink.report("unknownField", expr.field.span, { name: expr.field.text, target: describeTarget(expr.target, target.type) }, close ? `did you mean \`${close}\`?` : `its fields are ${target.type.fields.map((f) => `\`${formatName(f.name)}\``).join(", ")}`);
       return nullExpr(span);
     }
     return { kind: "field", target, name: field.name, type: field.type, nullable: target.nullable || field.nullable, span };
@@ -357,7 +420,9 @@ class ExprChecker {
       }
       return { kind: "index", target, index, type: target.type.value.type, nullable: true, span };
     }
-    this.sink.report("notIndexable", target.span, { type: formatType(target.type) }, target.type.kind === "struct" ? "read a struct's field with `.name`" : "only lists and maps can be indexed");
+    this.sink.report("notIndexable", target.span, { type: formatType(target.type) }, target.type.kind === "struct" ? "read a struct's field with `.name`"
+      : target.type.kind === "string" ? "take characters with `substr(s, start, length)`, which counts from 1"
+        : "only lists and maps can be indexed");
     return nullExpr(span);
   }
 
@@ -373,7 +438,7 @@ class ExprChecker {
     const aggregate = aggregateFunctions.get(name);
     if (aggregate) {
       if (!this.ctx.aggregate) {
-        this.sink.report("aggregateOutsideAggregate", expr.callee.span, { name }, `compute it in \`| aggregate n = ${name}(...) by KEY\``);
+        this.sink.report("aggregateOutsideAggregate", expr.callee.span, { name }, `compute it in an \`aggregate\`: \`| aggregate ${aggregateExample(expr)} by KEY\``);
         expr.args.forEach((a) => this.check(a, inAggregateCall));
         return nullExpr(span);
       }
@@ -382,7 +447,8 @@ class ExprChecker {
         return nullExpr(span);
       }
       if (expr.star && name !== "count") {
-        this.sink.report("argumentTypeMismatch", span, { index: 1, name, expected: "a column or expression", actual: "*" }, "only `count(*)` takes `*`");
+        this.sink.report("argumentTypeMismatch", span, { index: 1, name, expected: "a column or expression", actual: "*" }, `only \`count(*)\` takes \`*\`; write \`${name}(COLUMN)\``);
+        return nullExpr(span);
       }
       const args = expr.args.map((a) => this.check(a, true));
       const result = aggregate.check(args.map(argInfo));
@@ -430,7 +496,8 @@ class ExprChecker {
   }
 
   private importedCall(fn: ImportedFunction, expr: Extract<ast.Expr, { kind: "call" }>, args: TypedExpr[]): TypedExpr {
-    const display = `${fn.name}(${fn.params.map((p) => `${p.name}: ${formatField(p)}`).join(", ")}): ${formatField(fn.returns)}`;
+    const typeOf = (f: { type: DataType; nullable: boolean }) => (f.type.kind === "null" ? "" : `: ${formatField(f)}`);
+    const display = `${fn.name}(${fn.params.map((p) => `${formatName(p.name)}${typeOf(p)}`).join(", ")})${typeOf(fn.returns)}`;
     if (args.length !== fn.params.length) {
       this.sink.report("wrongArgumentCount", expr.span, { name: fn.name, expected: `${fn.params.length} argument${fn.params.length === 1 ? "" : "s"}`, actual: args.length }, `it is declared as \`${display}\``);
       return nullExpr(expr.span);
@@ -438,7 +505,8 @@ class ExprChecker {
     let nullable = fn.returns.nullable;
     for (const [i, arg] of args.entries()) {
       const param = fn.params[i]!;
-      if (!isAssignable(arg.type, param.type)) {
+      // A parameter of an unknown type (reported where it is declared) takes anything.
+      if (param.type.kind !== "null" && !isAssignable(arg.type, param.type)) {
         this.sink.report("argumentTypeMismatch", arg.span, { index: i + 1, name: fn.name, expected: `a \`${formatType(param.type)}\``, actual: formatField(arg) }, `it is declared as \`${display}\``);
         return nullExpr(expr.span);
       }
@@ -454,7 +522,7 @@ class ExprChecker {
     const operand = this.check(expr.operand, inAggregateCall);
     const span = expr.span;
     if (expr.op === "not") {
-      if (!fits(operand.type, BOOL)) this.sink.report("unaryTypeMismatch", span, { op: "not", type: formatType(operand.type) }, "`not` negates a `bool`");
+      if (!fits(operand.type, BOOL)) this.sink.report("unaryTypeMismatch", span, { op: "not", type: formatType(operand.type) }, `\`not\` negates a \`bool\`; ${conditionHint(operand)}`);
       return { kind: "unary", op: "not", operand, type: BOOL, nullable: operand.nullable, span };
     }
     if (!isNumeric(operand.type) && operand.type.kind !== "duration" && operand.type.kind !== "null") {
@@ -480,7 +548,7 @@ class ExprChecker {
   private cast(expr: Extract<ast.Expr, { kind: "cast" }>, inAggregateCall: boolean): TypedExpr {
     const operand = this.check(expr.operand, inAggregateCall);
     const target = resolveType(expr.type, "cast", this.ctx.schemas, this.sink);
-    const verdict = castVerdict(operand.type, target.type);
+    const verdict = target.type.kind === "null" ? "ok" : castVerdict(operand.type, target.type);
     if (verdict === "invalid") {
       this.sink.report("invalidCast", expr.span, { from: formatType(operand.type), to: formatType(target.type) }, castHint(operand.type, target.type));
       return nullExpr(expr.span);
@@ -525,12 +593,7 @@ function binaryResult(op: ast.BinaryOp, left: TypedExpr, right: TypedExpr): Bina
       if (l.kind === "timestamp" && r.kind === "duration") return { type: TIMESTAMP, nullable };
       if (l.kind === "duration" && r.kind === "timestamp") return { type: TIMESTAMP, nullable };
       if (l.kind === "duration" && r.kind === "duration") return { type: DURATION, nullable };
-      return {
-        hint:
-          l.kind === "string" || r.kind === "string"
-            ? "`+` joins two strings; convert the other side with `cast(... as string)`"
-            : "`+` adds numbers, joins strings, and adds a duration to a timestamp",
-      };
+      return { hint: plusHint(left, right) };
     case "-":
       if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: commonType(l, r) ?? NULL, nullable };
       if (l.kind === "timestamp" && r.kind === "duration") return { type: TIMESTAMP, nullable };
@@ -593,11 +656,49 @@ function castHint(from: DataType, to: DataType): string {
   return "casts convert between numbers, to and from strings, between dates and timestamps, and between lists of those";
 }
 
-function conditionHint(expr: TypedExpr): string {
+/** How to turn a value that is not a `bool` into a condition; names the column when it is one. */
+export function conditionHint(expr: TypedExpr): string {
+  const x = expr.kind === "column" ? formatName(expr.name) : "x";
   if (expr.kind === "binary" && expr.op === "??") return "compare the value, e.g. `(x ?? 0) > 0`";
-  if (isNumeric(expr.type)) return "compare it, e.g. `x > 0` or `x != 0`";
-  if (expr.type.kind === "string") return "compare it, e.g. `x == \"yes\"` or `x != \"\"`";
-  return "write a comparison or a test such as `x is not null`";
+  if (isNumeric(expr.type)) return `compare it, e.g. \`${x} > 0\` or \`${x} != 0\``;
+  if (expr.type.kind === "string") return `compare it, e.g. \`${x} == "yes"\` or \`${x} != ""\``;
+  return `write a comparison or a test such as \`${x} is not null\``;
+}
+
+/** The hint for `+` on operands it does not apply to. */
+function plusHint(left: TypedExpr, right: TypedExpr): string {
+  const [number, text] = isNumeric(left.type) && right.type.kind === "string" ? [left, right] : isNumeric(right.type) && left.type.kind === "string" ? [right, left] : [undefined, undefined];
+  if (number && text) {
+    if (text.kind === "literal" && text.value.type === "string" && /^-?[0-9]+(\.[0-9]+)?$/.test(text.value.value.trim())) return `to add numbers, write the number without quotes: \`${text.value.value.trim()}\``;
+    return "to join text, convert the number with `cast(... as string)`; to add numbers, convert the text with `cast(... as double)`";
+  }
+  if (left.type.kind === "string" || right.type.kind === "string") return "`+` joins two strings; convert the other side with `cast(... as string)`";
+  return "`+` adds numbers, joins strings, and adds a duration to a timestamp";
+}
+
+/** The hint for an `in` list value whose type does not meet the left side's. */
+function inListHint(left: DataType, item: ast.Expr): string {
+  if (isNumeric(left) && item.kind === "literal" && item.literal.type === "string" && /^-?[0-9]+(\.[0-9]+)?$/.test(item.literal.value.trim())) {
+    return `the left side is \`${formatType(left)}\`: write the number without quotes, \`${item.literal.value.trim()}\``;
+  }
+  return `the left side is \`${formatType(left)}\`, so every value in the list must be one too`;
+}
+
+/** An aggregate call as it could be written in `aggregate`: `total_amount = sum(amount)`. */
+function aggregateExample(expr: Extract<ast.Expr, { kind: "call" }>): string {
+  const name = expr.callee.text;
+  const arg = expr.args[0];
+  if (expr.star || expr.args.length === 0) return `n = ${name}()`;
+  if (expr.args.length === 1 && arg?.kind === "column") return `${name}_${arg.name.text.replace(/[^A-Za-z0-9_]/g, "_")} = ${name}(${formatName(arg.name.text)})`;
+  return `${name}_value = ${name}(...)`;
+}
+
+/** What a field access reads, as the user wrote it (`customer`, `shipping.address`), else its type. */
+function describeTarget(expr: ast.Expr, type: DataType): string {
+  const path = (e: ast.Expr): string | undefined =>
+    e.kind === "column" ? formatName(e.name.text) : e.kind === "field" ? ((p) => p && `${p}.${formatName(e.field.text)}`)(path(e.target)) : undefined;
+  const written = path(expr);
+  return written ? `\`${written}\`` : `\`${formatType(type)}\``;
 }
 
 function signatureHint(name: string): string {

@@ -12,7 +12,10 @@ import { assertNever } from "../grammar/ast.ts";
 import { TIMESTAMP, formatField, formatName, formatType, isAssignable, isEquatable, sameType } from "../runtime/data-type.ts";
 import type { Field, Schema, StateSchema } from "../runtime/plan.ts";
 import { aggregateFunctions } from "../stdlib/aggregate-functions.ts";
-import { pipelineOptions, sinkConnectors, sourceConnectors, validateOptions, validateTarget, type OptionSetting, type StringSetting } from "./connectors.ts";
+import {
+  pipelineOptions, sinkConnectors, sourceConnectors, validateOptions, validateTarget,
+  type ConnectorRole, type OptionOwner, type OptionSetting, type StringSetting, type ValidatedOptions,
+} from "./connectors.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import type {
   ImportedFunction, LiteralValue, LogicalNode, LogicalPlan, NamedTypedExpr, SinkPlan, SourcePlan, StreamPlan, TestPlan, TypedExpr,
@@ -20,7 +23,7 @@ import type {
 } from "./logical/plan.ts";
 import type { Resolved } from "./resolve.ts";
 import { suggest } from "./suggest.ts";
-import { argInfo, checkExpr, nonNullWhenTrue, type AggregateScope, type ColumnScope, type ExprContext } from "./typecheck-expression.ts";
+import { argInfo, checkExpr, conditionHint, isStandIn, nonNullWhenTrue, type AggregateScope, type ColumnScope, type ExprContext } from "./typecheck-expression.ts";
 import { resolveFields, resolveType, type SchemaLookup } from "./types.ts";
 
 /** A source or stream as seen by the streams that read it. */
@@ -41,7 +44,10 @@ interface Flow {
   /** The event-time column a `select` removed, for a better diagnostic than "no watermark". */
   droppedEventTime: string | undefined;
   output: StreamPlan["output"];
-  pendingWindow: { window: WindowPlan; span: ast.Span } | undefined;
+  /** A `window` waiting for its `aggregate`; `window` is undefined when its spec was wrong (and reported). */
+  pendingWindow: { window: WindowPlan | undefined; span: ast.Span } | undefined;
+  /** Streams joined so far: each column's name, mapped to its output name (for hints on `right.col`). */
+  joined: Map<string, Map<string, string>>;
 }
 
 export function typecheck(resolved: Resolved, sink: DiagnosticSink): LogicalPlan | undefined {
@@ -50,6 +56,8 @@ export function typecheck(resolved: Resolved, sink: DiagnosticSink): LogicalPlan
 
 class ProgramChecker {
   private readonly schemaFields = new Map<string, Field[] | "resolving">();
+  /** The schemas being resolved, outermost first: the path of a cycle. */
+  private readonly schemaPath: string[] = [];
   private readonly relations = new Map<string, Relation>();
   private readonly imports = new Map<string, ImportedFunction>();
   private readonly streamNames: Set<string>;
@@ -96,12 +104,15 @@ class ProgramChecker {
     const name = decl.name.text;
     const known = this.schemaFields.get(name);
     if (known === "resolving") {
-      this.sink.report("cycle", decl.name.span, { name, path: `schema ${name} contains itself` }, "a schema cannot contain itself, directly or through another schema");
+      const path = [...this.schemaPath.slice(this.schemaPath.indexOf(name)), name].join(" -> ");
+      this.sink.report("cycle", decl.name.span, { name, path }, "a schema cannot contain itself, directly or through another schema; refer to the other record by an id instead, e.g. `parent_id: string`");
       return [];
     }
     if (known) return known;
     this.schemaFields.set(name, "resolving");
+    this.schemaPath.push(name);
     const fields = resolveFields(decl.fields, this.lookupSchema, this.sink);
+    this.schemaPath.pop();
     this.schemaFields.set(name, fields);
     return fields;
   }
@@ -114,9 +125,36 @@ class ProgramChecker {
 
   private pipeline(): LogicalPlan["pipeline"] {
     const decl = this.resolved.pipeline;
-    if (!decl) return { name: "pipeline", options: {} };
-    const validated = validateOptions({ owner: pipelineOptions, span: decl.name.span }, decl.options, this.sink);
+    // Without a declaration the run still has the pipeline's defaults (`retain_batches`, `late`).
+    if (!decl) return { name: "pipeline", options: settings(this.options(pipelineOptions, this.resolved.program.span, []).values) };
+    const validated = this.options(pipelineOptions, decl.name.span, decl.options);
     return { name: decl.name.text, options: settings(validated.values) };
+  }
+
+  /** `validateOptions`, with a hint for each problem it reports without one: the option as it is written. */
+  private options(owner: OptionOwner, span: ast.Span, options: readonly ast.OptionAssign[]): ValidatedOptions {
+    const mark = this.sink.mark;
+    const validated = validateOptions({ owner, span }, options, this.sink);
+    this.sink.fillHints(mark, (d) => {
+      const option = options.find((o) => o.span.start <= d.span.start && d.span.start < o.span.end);
+      const spec = option && owner.options.get(option.name.text);
+      if (d.key === "durationExpected") {
+        const interval = option?.value.kind === "every" ? option.value.interval : undefined;
+        if (interval?.kind === "literal" && interval.literal.type === "integer") return `add a unit: \`every ${interval.literal.digits}s\` or \`every ${interval.literal.digits}m\``;
+        return `durations are a number glued to a unit: \`500ms\`, \`30s\`, \`10m\`, \`1h\`, \`7d\`${spec ? `, as in \`${spec.example}\`` : ""}`;
+      }
+      return spec ? `e.g. \`${spec.example}\`` : undefined;
+    });
+    return validated;
+  }
+
+  /** `validateTarget`, with a hint for each problem it reports without one. */
+  private target(role: ConnectorRole, decl: ast.SourceDecl | ast.SinkDecl): StringSetting | undefined {
+    const mark = this.sink.mark;
+    const target = validateTarget(role, decl.target, decl.connector.span, this.sink);
+    const what = role.connector === "table" ? "the table's path" : "the directory";
+    this.sink.fillHints(mark, (d) => (d.key === "missingTarget" ? `write ${what} in quotes right after \`${role.connector}\`, or \`${role.connector} env("NAME", "${role.targetExample ?? "PATH"}")\`` : undefined));
+    return target;
   }
 
   // ---- sources -----------------------------------------------------------------------------
@@ -136,12 +174,14 @@ class ProgramChecker {
           decl.connector.span,
           { name: connectorName },
           sinkOnly ? `\`${connectorName}\` is a sink; sources are ${[...sourceConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`
-            : close ? `did you mean \`${close}\`?` : `sources are ${[...sourceConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`,
+            : close ? `did you mean \`${close}\`?`
+              : connectorSynonyms[connectorName.toLowerCase()] ? `did you mean \`${connectorSynonyms[connectorName.toLowerCase()]}\`?`
+                : `sources are ${[...sourceConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`,
         );
       }
     } else {
-      target = validateTarget(role, decl.target, decl.connector.span, this.sink);
-      const validated = validateOptions({ owner: role, span: decl.connector.span }, decl.options, this.sink);
+      target = this.target(role, decl);
+      const validated = this.options(role, decl.connector.span, decl.options);
       options = settings(validated.values);
       this.checkStartTimestamp(validated.values.get("start")?.setting, decl);
     }
@@ -168,7 +208,13 @@ class ProgramChecker {
       return [];
     }
     if (found.kind !== "schema") {
-      this.sink.report("notASchema", ref.name.span, { name, actual: found.kind }, `a source's type is a schema; declare one with \`schema ${name}Record { ... }\``);
+      const schemaOf = found.kind === "source" && found.decl.schema.kind === "named" ? found.decl.schema.name.text : undefined;
+      this.sink.report(
+        "notASchema",
+        ref.name.span,
+        { name, actual: found.kind },
+        schemaOf ? `\`${name}\` reads \`${schemaOf}\` records; to read the same, write \`source ${decl.name.text}: ${schemaOf} = ...\`` : "a source's type is a schema's name, or its fields inline: `{ name: type, ... }`",
+      );
       return [];
     }
     return this.schema(found.decl);
@@ -185,6 +231,7 @@ class ProgramChecker {
       droppedEventTime: undefined,
       output: input?.output ?? "append",
       pendingWindow: undefined,
+      joined: new Map(),
     };
     nodes.push({ kind: "input", from: decl.input.text, fromKind: input?.kind ?? "stream", schema: { fields: flow.fields }, span: decl.input.span });
     const kindCounts = new Map<string, number>();
@@ -221,13 +268,13 @@ class ProgramChecker {
   }
 
   private transform(decl: ast.StreamDecl, transform: ast.Transform, flow: Flow, operatorId: (kind: string) => string): LogicalNode | undefined {
-    const scope: ColumnScope = { kind: "stream", stream: decl.name.text, fields: flow.fields };
+    const scope: ColumnScope = { kind: "stream", stream: decl.name.text, fields: flow.fields, joined: flow.joined, input: decl.input.text };
     const span = transform.span;
     switch (transform.kind) {
       case "where": {
         const predicate = checkExpr(transform.condition, this.exprContext(scope));
         if (predicate.type.kind !== "bool" && predicate.type.kind !== "null") {
-          this.sink.report("conditionNotBool", transform.condition.span, { context: "the `where` condition", type: formatType(predicate.type) }, "write a comparison, e.g. `amount > 0`");
+          this.sink.report("conditionNotBool", transform.condition.span, { context: "the `where` condition", type: formatType(predicate.type) }, conditionHint(predicate));
         }
         const nonNull = nonNullWhenTrue(predicate);
         flow.fields = flow.fields.map((f) => (nonNull.has(f.name) && f.nullable ? { ...f, nullable: false } : f));
@@ -246,8 +293,8 @@ class ProgramChecker {
           this.sink.report("updatingStreamNotAllowed", span, { transform: "window" }, "window the rows before aggregating them");
         }
         this.requireWatermark(flow, "window", span);
-        const window = this.windowSpec(transform.window);
-        if (window) flow.pendingWindow = { window, span };
+        // A wrong spec is reported; the aggregate after it is still windowed, so that sinks do not also complain.
+        flow.pendingWindow = { window: this.windowSpec(transform.window), span };
         return undefined;
       }
       case "aggregate":
@@ -257,7 +304,7 @@ class ProgramChecker {
       case "join":
         return this.join(decl, transform, flow, operatorId);
       case "union":
-        return this.union(transform, flow);
+        return this.union(decl, transform, flow);
       default:
         return assertNever(transform);
     }
@@ -289,7 +336,7 @@ class ProgramChecker {
           const expr = checkExpr(item.expr, ctx);
           const name = implicitName(item.expr);
           if (name === undefined) {
-            this.sink.report("unnamedSelectItem", item.span, {}, `name it: \`${suggestedName(item.expr)} = ...\``);
+            if (item.expr.kind !== "error") this.sink.report("unnamedSelectItem", item.span, { transform: "select" }, `name it: \`${suggestedName(item.expr)} = ...\``);
             continue;
           }
           columns.push({ name, expr });
@@ -309,7 +356,7 @@ class ProgramChecker {
     for (const item of transform.items) {
       const expr = checkExpr(item.expr, ctx);
       if (!item.name) {
-        this.sink.report("unnamedSelectItem", item.span, {}, `\`extend\` adds named columns: \`${suggestedName(item.expr)} = ...\``);
+        if (item.expr.kind !== "error") this.sink.report("unnamedSelectItem", item.span, { transform: "extend" }, `\`extend\` adds named columns: \`${suggestedName(item.expr)} = ...\``);
         continue;
       }
       if (added.some((a) => a.name === item.name!.text)) {
@@ -340,7 +387,8 @@ class ProgramChecker {
         flow.droppedEventTime = watermark.column;
       }
     }
-    flow.fields = columns.map((c) => ({ name: c.name, type: c.expr.type.kind === "null" ? { kind: "string" } : c.expr.type, nullable: c.expr.nullable }));
+    // A `null` literal's column is a nullable `string`; a column of unknown type (reported) stays `null`, which fits anywhere.
+    flow.fields = columns.map((c) => ({ name: c.name, type: c.expr.type.kind === "null" && c.expr.kind !== "column" && !isStandIn(c.expr) ? { kind: "string" } : c.expr.type, nullable: c.expr.nullable }));
   }
 
   private explode(transform: Extract<ast.Transform, { kind: "explode" }>, flow: Flow, scope: ColumnScope): LogicalNode | undefined {
@@ -348,7 +396,7 @@ class ProgramChecker {
     const list = checkExpr(item.expr, this.exprContext(scope));
     const name = item.name?.text ?? implicitName(item.expr);
     if (name === undefined) {
-      this.sink.report("unnamedSelectItem", item.span, {}, `name the element column: \`explode ${suggestedName(item.expr)} = ...\``);
+      if (item.expr.kind !== "error") this.sink.report("unnamedSelectItem", item.span, { transform: "explode" }, `name the element column: \`explode ${suggestedName(item.expr)} = ...\``);
       return undefined;
     }
     if (list.type.kind !== "list") {
@@ -375,12 +423,13 @@ class ProgramChecker {
     const delay = this.duration(transform.delay, "the watermark delay", true);
     if (column.kind !== "column") {
       if (column.type.kind !== "null") {
-        this.sink.report("watermarkNotTimestamp", transform.column.span, { name: "this expression", type: formatType(column.type) }, "compute the event time first: `| extend event_time = ...`, then `| watermark event_time delay 1m`");
+        this.sink.report("watermarkNotTimestamp", transform.column.span, { actual: `this is an expression of type \`${formatType(column.type)}\`` }, "compute the event time first: `| extend event_time = ...`, then `| watermark event_time delay 1m`");
       }
       return undefined;
     }
+    if (column.type.kind === "null") return undefined;
     if (column.type.kind !== "timestamp") {
-      this.sink.report("watermarkNotTimestamp", transform.column.span, { name: column.name, type: formatType(column.type) }, watermarkTypeHint(column));
+      this.sink.report("watermarkNotTimestamp", transform.column.span, { actual: `\`${column.name}\` is \`${formatType(column.type)}\`` }, watermarkTypeHint(column));
       return undefined;
     }
     if (column.nullable) {
@@ -454,6 +503,7 @@ class ProgramChecker {
     scope: ColumnScope,
     operatorId: (kind: string) => string,
   ): LogicalNode | undefined {
+    const windowed = flow.pendingWindow !== undefined;
     const window = flow.pendingWindow?.window;
     flow.pendingWindow = undefined;
     if (flow.output === "updating") {
@@ -465,22 +515,29 @@ class ProgramChecker {
       const expr = checkExpr(key.expr, plainCtx);
       const name = key.name?.text ?? implicitName(key.expr);
       if (name === undefined) {
-        this.sink.report("unnamedSelectItem", key.span, {}, `name the key: \`by ${suggestedName(key.expr)} = ...\``);
+        if (key.expr.kind !== "error") this.sink.report("unnamedSelectItem", key.span, { transform: "by" }, `name the key: \`by ${suggestedName(key.expr)} = ...\``);
         continue;
       }
       if (!isEquatable(expr.type)) {
-        this.sink.report("notComparable", key.expr.span, { type: formatType(expr.type), usage: "grouped by" }, "group by a column of another type, or by one of its values");
+        const keyName = formatName(name);
+        this.sink.report(
+          "notComparable",
+          key.expr.span,
+          { type: formatType(expr.type), usage: "grouped by" },
+          expr.type.kind === "map" ? `group by one of its values instead, e.g. \`by ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : "value"}_key = ${keyName}["key"]\`` : "group by a column of another type, or by one of its values",
+        );
         continue;
       }
       keys.push({ name, expr });
     }
-    const windowFields: Field[] = window ? [
+    const windowFields: Field[] = windowed ? [
       { name: "window_start", type: TIMESTAMP, nullable: false },
       { name: "window_end", type: TIMESTAMP, nullable: false },
     ] : [];
     const keyFields: Field[] = keys.map((k) => ({ name: k.name, type: k.expr.type, nullable: k.expr.nullable }));
     if (transform.items.length === 0) {
-      this.sink.report("aggregateNeedsItems", transform.span, {}, "e.g. `| aggregate n = count() by KEY`");
+      const by = transform.by.map((k) => k.name?.text ?? implicitName(k.expr)).filter((k) => k !== undefined).map(formatName);
+      this.sink.report("aggregateNeedsItems", transform.span, {}, `name what to compute before \`by\`, e.g. \`| aggregate n = count() by ${by.length ? by.join(", ") : "KEY"}\``);
       return undefined;
     }
     const aggregateCtx = this.exprContext(scope, { keys: [...windowFields, ...keyFields], grouped: keyFields.length + windowFields.length > 0 });
@@ -488,7 +545,7 @@ class ProgramChecker {
     for (const item of transform.items) {
       const expr = checkExpr(item.expr, aggregateCtx);
       if (!item.name) {
-        this.sink.report("unnamedSelectItem", item.span, {}, `name it: \`${suggestedName(item.expr)} = ...\``);
+        if (item.expr.kind !== "error") this.sink.report("unnamedSelectItem", item.span, { transform: "aggregate" }, `name it: \`${suggestedName(item.expr)} = ...\``);
         continue;
       }
       aggregates.push({ name: item.name.text, expr });
@@ -504,7 +561,7 @@ class ProgramChecker {
     }
     const state: StateSchema = {
       operatorId: operatorId("aggregate"),
-      operatorKind: window ? "window-aggregate" : "aggregate",
+      operatorKind: windowed ? "window-aggregate" : "aggregate",
       key: { fields: [...windowFields, ...keyFields] },
       value: { fields: aggregateState(aggregates) },
       version: 1,
@@ -512,7 +569,7 @@ class ProgramChecker {
     this.state.push(state);
     const eventTime = flow.watermark?.column;
     flow.fields = fields;
-    flow.output = window ? "append" : "updating";
+    flow.output = windowed ? "append" : "updating";
     // A windowed aggregate's rows are final once emitted; downstream sets its own watermark (e.g. on `window_end`).
     flow.watermark = undefined;
     flow.droppedEventTime = undefined;
@@ -560,7 +617,22 @@ class ProgramChecker {
     if (!right) return undefined;
     const span = transform.span;
     let mode: "interval" | "lookup";
-    if (transform.within) {
+    const bounded = right.kind === "source" && (right.connector === "table" || right.connector === "files");
+    if (transform.within && bounded) {
+      // A source never has a watermark, so `within` against a table or files source is a lookup join with a stray `within`.
+      mode = "lookup";
+      const eventTime = right.fields.find((f) => f.type.kind === "timestamp");
+      const watermarked = this.watermarkedStreamOf(right.name);
+      this.sink.report(
+        "lookupWithin",
+        transform.within.span,
+        { name: right.name },
+        watermarked ? `remove \`within\` to look rows up in \`${right.name}\`; to join it in event time instead, join \`${watermarked}\`, which watermarks it`
+          : eventTime
+            ? `remove \`within\` to look rows up in \`${right.name}\`; to join it in event time instead, watermark it in a stream (\`stream ${right.name}_wm = ${right.name} | watermark ${formatName(eventTime.name)} delay 1m\`) and join that`
+            : `remove \`within\`: a lookup join matches rows of \`${right.name}\` whatever their time`,
+      );
+    } else if (transform.within) {
       mode = "interval";
       if (flow.output === "updating" || right.output === "updating") {
         this.sink.report("updatingStreamNotAllowed", span, { transform: "join" }, "join the rows before aggregating them");
@@ -568,7 +640,9 @@ class ProgramChecker {
       this.requireWatermark(flow, "join", span);
       if (!right.watermark) {
         const timestampColumn = right.fields.find((f) => f.type.kind === "timestamp");
-        const hint = right.kind === "source"
+        const watermarked = right.kind === "source" ? this.watermarkedStreamOf(right.name) : undefined;
+        const hint = watermarked ? `join \`${watermarked}\`, which watermarks \`${right.name}\``
+          : right.kind === "source"
           ? `declare \`stream ${right.name}_wm = ${right.name} | watermark ${timestampColumn ? formatName(timestampColumn.name) : "COLUMN"} delay 1m\` and join that`
           : `add \`| watermark ${timestampColumn ? formatName(timestampColumn.name) : "COLUMN"} delay 1m\` to \`${right.name}\``;
         this.sink.report("missingWatermark", transform.right.span, { transform: `join ${right.name}` }, hint);
@@ -584,8 +658,7 @@ class ProgramChecker {
         return undefined;
       }
     }
-    if (mode === "lookup" && transform.within) this.sink.report("lookupWithin", transform.within.span, { name: right.name }, "remove `within`");
-    const withinMicros = transform.within ? this.duration(transform.within, "`within`") : undefined;
+    const withinMicros = mode === "interval" && transform.within ? this.duration(transform.within, "`within`") : undefined;
     const leftNames = new Set(flow.fields.map((f) => f.name));
     const rightColumns = right.fields.map((f) => ({ field: f, as: leftNames.has(f.name) ? `${right.name}_${f.name}` : f.name }));
     const scope: ColumnScope = { kind: "join", left: { stream: decl.name.text, fields: flow.fields }, right: { stream: right.name, fields: rightColumns } };
@@ -596,6 +669,7 @@ class ProgramChecker {
       this.sink.report("conditionNotBool", transform.on.span, { context: "the join condition", type: formatType(on.type) }, `compare the two sides, e.g. \`${formatName(flow.fields[0]?.name ?? "id")} == ${right.name}.${formatName(right.fields[0]?.name ?? "id")}\``);
     }
     const outputRight = rightColumns.map((c) => ({ name: c.as, type: c.field.type, nullable: c.field.nullable || transform.joinType === "left" }));
+    flow.joined.set(right.name, new Map(rightColumns.map((c) => [c.field.name, c.as])));
     const leftSchema = flow.fields;
     flow.fields = [...flow.fields, ...outputRight];
     let state: StateSchema | undefined;
@@ -631,8 +705,17 @@ class ProgramChecker {
     };
   }
 
-  private union(transform: Extract<ast.Transform, { kind: "union" }>, flow: Flow): LogicalNode {
+  /** A stream already declared as `SOURCE | watermark ...`, to offer in a hint; undefined when there is none. */
+  private watermarkedStreamOf(source: string): string | undefined {
+    for (const declaration of this.resolved.declarations.values()) {
+      if (declaration.kind === "stream" && declaration.decl.input.text === source && declaration.decl.transforms[0]?.kind === "watermark") return declaration.decl.name.text;
+    }
+    return undefined;
+  }
+
+  private union(decl: ast.StreamDecl, transform: Extract<ast.Transform, { kind: "union" }>, flow: Flow): LogicalNode {
     const others: string[] = [];
+    const first = decl.transforms[0] === transform ? `\`${decl.input.text}\`` : "the rows before `union`";
     let watermark = flow.watermark;
     for (const name of transform.streams) {
       const other = this.relations.get(name.text);
@@ -640,7 +723,7 @@ class ProgramChecker {
       others.push(other.name);
       const difference = schemaDifference(flow.fields, other.fields);
       if (difference) {
-        this.sink.report("unionSchemaMismatch", name.span, { other: other.name, first: "this stream", difference }, "make them match with a `select` on one side");
+        this.sink.report("unionSchemaMismatch", name.span, { other: other.name, first: first, difference }, `make the columns match (names, order and types), e.g. with a \`select\` in a stream over \`${other.name}\``);
         continue;
       }
       flow.fields = flow.fields.map((f, i) => ({ ...f, nullable: f.nullable || other.fields[i]!.nullable }));
@@ -672,13 +755,15 @@ class ProgramChecker {
             decl.connector.span,
             { name: connectorName },
             sourceOnly ? `\`${connectorName}\` is a source; sinks are ${[...sinkConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`
-              : close ? `did you mean \`${close}\`?` : `sinks are ${[...sinkConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`,
+              : close ? `did you mean \`${close}\`?`
+                : sinkSynonyms[connectorName.toLowerCase()] ? `did you mean \`${sinkSynonyms[connectorName.toLowerCase()]}\`?`
+                  : `sinks are ${[...sinkConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`,
           );
         }
         continue;
       }
-      const target = validateTarget(role, decl.target, decl.connector.span, this.sink);
-      const validated = validateOptions({ owner: role, span: decl.connector.span }, decl.options, this.sink);
+      const target = this.target(role, decl);
+      const validated = this.options(role, decl.connector.span, decl.options);
       if ((connectorName === "table" || connectorName === "kafka") && pipelineOptionValues["checkpoint"] === undefined) {
         const pipelineName = this.resolved.pipeline?.name.text ?? "NAME";
         this.sink.report(
@@ -776,7 +861,10 @@ class ProgramChecker {
           case "advanceWatermark": {
             const typed = checkExpr(step.to, this.exprContext({ kind: "stream", stream: "test", fields: [] }));
             if (typed.type.kind !== "timestamp") {
-              if (typed.type.kind !== "null") this.sink.report("testWatermarkNotTimestamp", step.to.span, { type: formatType(typed.type) }, "write `advance watermark to timestamp \"2024-01-01T01:00:00Z\"`");
+              if (typed.type.kind !== "null") {
+                const text = typed.kind === "literal" && typed.value.type === "string" ? typed.value.value : "2024-01-01T01:00:00Z";
+                this.sink.report("testWatermarkNotTimestamp", step.to.span, { type: formatType(typed.type) }, `write \`advance watermark to timestamp "${text}"\``);
+              }
               break;
             }
             if (typed.kind === "literal" && typed.value.type === "timestamp") steps.push({ kind: "advanceWatermark", micros: typed.value.micros });
@@ -807,7 +895,8 @@ class ProgramChecker {
     const ctx = this.exprContext({ kind: "stream", stream: target.name, fields: [] });
     const owner = target.name;
     return rows.map((row) => {
-      const values: Record<string, LiteralValue> = {};
+      // No prototype, so that a column named `__proto__` is a column like any other.
+      const values: Record<string, LiteralValue> = Object.create(null);
       for (const field of row.fields) {
         const column = target.fields.find((f) => f.name === field.name.text);
         const typed = checkExpr(field.value, ctx);
@@ -820,20 +909,23 @@ class ProgramChecker {
           if (typed.type.kind !== "null") this.sink.report("testFieldTypeMismatch", field.value.span, { name: column.name, expected: formatField(column), actual: "an expression" }, "test rows hold literal values");
           continue;
         }
-        const fitsColumn = typed.type.kind === "null" ? column.nullable : isAssignable(typed.type, column.type) || (column.type.kind === "double" && typed.type.kind === "decimal");
+        const fitsColumn = column.type.kind === "null" ? true : typed.type.kind === "null" ? column.nullable : isAssignable(typed.type, column.type) || (column.type.kind === "double" && typed.type.kind === "decimal");
         if (!fitsColumn) {
           this.sink.report(
             "testFieldTypeMismatch",
             field.value.span,
-            { name: column.name, expected: formatField(column), actual: formatType(typed.type) },
+            { name: column.name, expected: formatField(column), actual: `\`${formatType(typed.type)}\`` },
             typed.type.kind === "null" ? `\`${column.name}\` is required; give it a value` : column.type.kind === "timestamp" && typed.type.kind === "string" ? `write \`timestamp "${typed.value.type === "string" ? typed.value.value : ""}"\`` : `write a \`${formatType(column.type)}\` value`,
           );
           continue;
         }
         values[column.name] = typed.value;
       }
+      // A misspelt column is reported once, as unknown, not also as missing.
+      const unknown = row.fields.map((f) => f.name.text).filter((name) => !target.fields.some((c) => c.name === name));
+      const meant = new Set(unknown.map((name) => suggest(name, target.fields.map((c) => c.name))));
       for (const column of target.fields) {
-        if (!column.nullable && !row.fields.some((f) => f.name.text === column.name)) {
+        if (!column.nullable && !meant.has(column.name) && !row.fields.some((f) => f.name.text === column.name)) {
           this.sink.report("testFieldMissing", row.span, { name: column.name, owner }, `add \`${formatName(column.name)}: ...\` to the row`);
         }
       }
@@ -843,6 +935,10 @@ class ProgramChecker {
 }
 
 // ---- small pure helpers -----------------------------------------------------------------------
+
+/** Connector names users bring from other tools, mapped to ours; without a prototype, so that `constructor` finds nothing. */
+const connectorSynonyms: Record<string, string> = Object.setPrototypeOf({ delta: "table", parquet: "files", json: "files", csv: "files", directory: "files", dir: "files", rate: "generator" }, null);
+const sinkSynonyms: Record<string, string> = Object.setPrototypeOf({ delta: "table", parquet: "files", json: "files", csv: "files", directory: "files", dir: "files", stdout: "console", print: "console", log: "console", show: "console" }, null);
 
 function settings(values: ReadonlyMap<string, { setting: OptionSetting }>): Record<string, OptionSetting> {
   return Object.fromEntries([...values].map(([name, v]) => [name, v.setting]));

@@ -3,11 +3,11 @@
  * plan `Field`s, with their diagnostics.
  *
  * Contract: `resolveType` always returns a field; where the written type is wrong it reports and
- * returns a `string` stand-in so that checking can go on without cascading errors.
+ * returns a `null`-typed stand-in, which fits anywhere, so that checking goes on without cascading errors.
  */
 import type * as ast from "../grammar/ast.ts";
 import type { DataType, Field } from "../runtime/plan.ts";
-import { STRING } from "../runtime/data-type.ts";
+import { NULL } from "../runtime/data-type.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { suggest } from "./suggest.ts";
 
@@ -65,11 +65,11 @@ function resolveDataType(type: ast.TypeExpr, lookup: SchemaLookup, sink: Diagnos
     case "struct":
       return { kind: "struct", fields: resolveFields(type.fields, lookup, sink) };
     case "named": {
-      if (type.name.text === "") return STRING;
+      if (type.name.text === "") return NULL;
       const schema = lookup(type.name.text);
       if (schema === "not-a-schema") {
         sink.report("notASchema", type.name.span, { name: type.name.text, actual: "stream or source" }, "a field's type is a type name or a schema's name");
-        return STRING;
+        return NULL;
       }
       if (schema) return { kind: "struct", fields: schema.fields };
       const close = suggest(type.name.text, typeNames);
@@ -79,7 +79,7 @@ function resolveDataType(type: ast.TypeExpr, lookup: SchemaLookup, sink: Diagnos
         { name: type.name.text },
         close ? `did you mean \`${close}\`?` : `the types are ${typeNames.map((n) => `\`${n}\``).join(", ")}, or a schema's name`,
       );
-      return STRING;
+      return NULL;
     }
   }
 }

@@ -18,13 +18,16 @@ export type SyntaxProblem =
   | { kind: "unterminatedComment"; span: ast.Span }
   | { kind: "badEscape"; span: ast.Span; escape: string }
   | { kind: "badNumber"; span: ast.Span; text: string }
-  | { kind: "strayTokens"; span: ast.Span; found: string }
+  /** `continuesLine`: the stray token is on the line where the declaration before it ends (`select a b`). */
+  | { kind: "strayTokens"; span: ast.Span; found: string; continuesLine: boolean }
   | {
       kind: "parse";
       exception: "mismatch" | "noViableAlternative" | "earlyExit" | "notAllInput";
       span: ast.Span;
       /** The offending token as written; empty at the end of the input. */
       found: string;
+      /** The token before it as written; empty at the start of the input. */
+      previous: string;
       foundIsReservedWord: boolean;
       detail: ParseErrorDetail;
     };
@@ -37,11 +40,16 @@ export interface ParseResult {
 export function parseProgram(text: string): ParseResult {
   const problems: SyntaxProblem[] = [];
   const lexed = tokenize(text);
+  // A `#` most likely starts a comment from another language: after reporting it, read the rest of its line as one.
+  const hashComments = new Map<number, number>();
   for (const p of lexed.problems) {
     problems.push({ kind: "unexpectedCharacter", span: { start: p.offset, end: p.offset + p.length, line: p.line, column: p.column }, text: p.text });
+    if (p.text.startsWith("#") && !hashComments.has(p.line)) hashComments.set(p.line, p.offset);
   }
   const tokens: IToken[] = [];
   for (const token of lexed.tokens) {
+    const hashAt = hashComments.get(token.startLine ?? 0);
+    if (hashAt !== undefined && token.startOffset > hashAt) continue;
     if (token.tokenType === t.UnterminatedString) {
       problems.push({ kind: "unterminatedString", span: tokenSpan(token) });
       // Parse on as if the string were closed, so one missing quote is one error.
@@ -67,6 +75,7 @@ export function parseProgram(text: string): ParseResult {
               : "notAllInput",
       span,
       found: atEnd ? "" : token.image,
+      previous: (error as { previousToken?: IToken }).previousToken?.image ?? "",
       foundIsReservedWord: !atEnd && isReservedWord(token.tokenType),
       detail: parseDetail(error.message),
     });
@@ -84,7 +93,9 @@ function parseDetail(message: string): ParseErrorDetail {
 }
 
 function tokenSpan(token: IToken): ast.Span {
-  return { start: token.startOffset, end: token.startOffset + token.image.length, line: token.startLine ?? 1, column: token.startColumn ?? 1 };
+  // `endOffset`, not the image: an unterminated string's image is closed for the parser, but its span must stay inside the text.
+  const end = Number.isFinite(token.endOffset) ? token.endOffset! + 1 : token.startOffset + token.image.length;
+  return { start: token.startOffset, end, line: token.startLine ?? 1, column: token.startColumn ?? 1 };
 }
 
 function lastTokenEnd(tokens: IToken[]): ast.Span | undefined {
@@ -150,16 +161,18 @@ class AstBuilder {
       ...this.nodes(cst, "strayToken").map((s) => ({ offset: this.span(s).start, element: s })),
     ].sort((a, b) => a.offset - b.offset);
     let previousWasStray = false;
+    let previousEndLine: number | undefined;
     for (const { element } of children) {
       if (element.name === "strayToken") {
         if (!previousWasStray) {
           const token = Object.values(element.children).flat().find(isToken);
-          if (token) this.problems.push({ kind: "strayTokens", span: tokenSpan(token), found: token.image });
+          if (token) this.problems.push({ kind: "strayTokens", span: tokenSpan(token), found: token.image, continuesLine: previousEndLine === token.startLine });
         }
         previousWasStray = true;
         continue;
       }
       previousWasStray = false;
+      previousEndLine = element.location?.endLine;
       const decl = this.declaration(element);
       if (decl) decls.push(decl);
     }
@@ -277,6 +290,10 @@ class AstBuilder {
   }
 
   private fieldDecl(node: CstNode): ast.FieldDecl {
+    const equals = this.token(node, "Equals");
+    if (equals) {
+      this.problems.push({ kind: "parse", exception: "mismatch", span: tokenSpan(equals), found: "=", previous: "", foundIsReservedWord: false, detail: { expected: ["`:`"], rule: "fieldDecl" } });
+    }
     return { name: this.name(this.node(node, "name"), node), type: this.typeExpr(this.node(node, "typeExpr"), this.span(node)), span: this.span(node) };
   }
 
@@ -291,6 +308,12 @@ class AstBuilder {
   // ---- options ---------------------------------------------------------------------------
 
   private optionBlock(node: CstNode | undefined): ast.OptionAssign[] {
+    for (const assign of this.nodes(node, "optionAssign")) {
+      const colon = this.token(assign, "Colon");
+      if (colon) {
+        this.problems.push({ kind: "parse", exception: "mismatch", span: tokenSpan(colon), found: ":", previous: "", foundIsReservedWord: false, detail: { expected: ["`=`"], rule: "optionAssign" } });
+      }
+    }
     return this.nodes(node, "optionAssign").map((assign) => ({
       name: this.name(this.node(assign, "name"), assign),
       value: this.optionValue(this.node(assign, "optionValue"), this.span(assign)),
@@ -431,9 +454,10 @@ class AstBuilder {
         if (this.token(node, "Minus")) {
           const operand = this.expression(this.node(node, "unary"), span);
           // `-5` is one literal, so `-9223372036854775808` fits in a long.
-          if (operand.kind === "literal" && operand.literal.type === "integer") return { kind: "literal", literal: { type: "integer", digits: "-" + operand.literal.digits }, span };
+          // `- -5` folds to `5`, never to the digits `--5`.
+          if (operand.kind === "literal" && operand.literal.type === "integer") return { kind: "literal", literal: { type: "integer", digits: negated(operand.literal.digits) }, span };
           if (operand.kind === "literal" && operand.literal.type === "double") {
-            return { kind: "literal", literal: { type: "double", value: -operand.literal.value, text: "-" + operand.literal.text }, span };
+            return { kind: "literal", literal: { type: "double", value: -operand.literal.value, text: negated(operand.literal.text) }, span };
           }
           return { kind: "unary", op: "-", operand, span };
         }
@@ -472,9 +496,14 @@ class AstBuilder {
   private comparison(node: CstNode, span: ast.Span): ast.Expr {
     const left = this.expression(this.node(node, "left"), span);
     const opToken = this.token(node, "ComparisonOp");
-    if (opToken) {
+    const sqlEquals = this.token(node, "Equals");
+    if (sqlEquals) {
+      // SQL's `a = b`: reported, then read as `==` so that checking goes on.
+      this.problems.push({ kind: "parse", exception: "mismatch", span: tokenSpan(sqlEquals), found: "=", previous: "", foundIsReservedWord: false, detail: { expected: ["`==`"], rule: "comparison" } });
+    }
+    if (opToken || sqlEquals) {
       const right = this.expression(this.node(node, "right"), span);
-      return { kind: "binary", op: opToken.image as ast.BinaryOp, left, right, opSpan: tokenSpan(opToken), span };
+      return { kind: "binary", op: opToken ? (opToken.image as ast.BinaryOp) : "==", left, right, opSpan: tokenSpan((opToken ?? sqlEquals)!), span };
     }
     if (this.token(node, "Is")) return { kind: "isNull", operand: left, negated: this.token(node, "isNot") !== undefined, span };
     const negated = this.token(node, "negated") !== undefined;
@@ -627,6 +656,10 @@ class AstBuilder {
     }
     return { text: token.image, quoted: false, span: tokenSpan(token) };
   }
+}
+
+function negated(text: string): string {
+  return text.startsWith("-") ? text.slice(1) : "-" + text;
 }
 
 const durationUnitMicros = { ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000, d: 86_400_000_000 } as const;
