@@ -71,6 +71,7 @@ export const catalog = {
   notComparable: { code: "S3018", severity: "error", message: "values of type `{type}` cannot be {usage}" },
   badIndexType: { code: "S3019", severity: "error", message: "a `{container}` index must be `{expected}`, but this is `{actual}`" },
   durationExpected: { code: "S3020", severity: "error", message: "{context} must be a duration such as `10m`" },
+  durationColumn: { code: "S3022", severity: "error", message: "column `{name}` would hold a duration, which no schema or sink can store" },
   alwaysNull: { code: "S3021", severity: "warning", message: "`{name}` is never null, so `{test}` is always {value}" },
 
   // ---- S4: streaming rules ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ export interface Resolved {
   sinks: ast.SinkDecl[];
   tests: ast.TestDecl[];
   streamOrder: ast.StreamDecl[];
+  location: SourceLocation;
 }
 
 /** Where the program lives, to resolve `import fn ... from "./file.ts"`; absent for in-memory text. */
@@ -72,7 +73,7 @@ export function resolve(program: ast.Program, location: SourceLocation, sink: Di
     }
   }
 
-  const resolved: Resolved = { program, declarations, pipeline, imports, sinks, tests, streamOrder: [] };
+  const resolved: Resolved = { program, declarations, pipeline, imports, sinks, tests, streamOrder: [], location };
   resolved.streamOrder = orderStreams(resolved, sink);
   for (const s of sinks) lookupStream(resolved, s.stream, sink);
   reportUnusedStreams(resolved, sink);

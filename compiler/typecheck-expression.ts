@@ -588,36 +588,58 @@ function binaryResult(op: ast.BinaryOp, left: TypedExpr, right: TypedExpr): Bina
       return common && isOrdered(common) ? { type: BOOL, nullable } : { hint: comparisonHint(l, r) };
     }
     case "+":
-      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: commonType(l, r) ?? NULL, nullable };
+      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: arithmeticType(op, l, r), nullable };
       if (l.kind === "string" && r.kind === "string") return { type: STRING, nullable };
       if (l.kind === "timestamp" && r.kind === "duration") return { type: TIMESTAMP, nullable };
       if (l.kind === "duration" && r.kind === "timestamp") return { type: TIMESTAMP, nullable };
       if (l.kind === "duration" && r.kind === "duration") return { type: DURATION, nullable };
       return { hint: plusHint(left, right) };
     case "-":
-      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: commonType(l, r) ?? NULL, nullable };
+      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: arithmeticType(op, l, r), nullable };
       if (l.kind === "timestamp" && r.kind === "duration") return { type: TIMESTAMP, nullable };
       if (l.kind === "timestamp" && r.kind === "timestamp") return { type: DURATION, nullable };
       if (l.kind === "duration" && r.kind === "duration") return { type: DURATION, nullable };
       return { hint: "`-` subtracts numbers, a duration from a timestamp, or two timestamps" };
     case "*":
-      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: commonType(l, r) ?? NULL, nullable };
+      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: arithmeticType(op, l, r), nullable };
       if ((l.kind === "duration" && isIntegral(r)) || (isIntegral(l) && r.kind === "duration")) return { type: DURATION, nullable };
       return { hint: "`*` multiplies numbers, or a duration by a whole number" };
     case "/":
     case "%": {
       // Division by zero gives null, as in Spark SQL; so the result is always nullable.
-      if (anyNull || (isNumeric(l) && isNumeric(r))) {
-        const common = commonType(l, r) ?? NULL;
-        const type = op === "/" && isIntegral(common) ? DOUBLE : common;
-        return { type, nullable: true };
-      }
+      if (anyNull || (isNumeric(l) && isNumeric(r))) return { type: arithmeticType(op, l, r), nullable: true };
       if (op === "/" && l.kind === "duration" && isIntegral(r)) return { type: DURATION, nullable: true };
       return { hint: `\`${op}\` applies to numbers` };
     }
     default:
       return assertNever(op);
   }
+}
+
+/**
+ * The type of arithmetic on two numbers (or null). Integers and doubles meet at the wider type;
+ * `/` of integers or of decimals gives `double`. Decimals follow DuckDB, the test oracle: `+` and
+ * `-` keep the larger scale and add a digit for the carry, `*` adds precisions and scales (at most
+ * 38 digits), `%` keeps the common type.
+ */
+function arithmeticType(op: "+" | "-" | "*" | "/" | "%", l: DataType, r: DataType): DataType {
+  const common = commonType(l, r) ?? NULL;
+  if (op === "/") return isIntegral(common) || common.kind === "decimal" ? DOUBLE : common;
+  if (common.kind !== "decimal" || op === "%") return common;
+  const a = asDecimal(l) ?? common;
+  const b = asDecimal(r) ?? common;
+  if (a.kind !== "decimal" || b.kind !== "decimal") return common;
+  if (op === "*") return { kind: "decimal", precision: Math.min(38, a.precision + b.precision), scale: Math.min(38, a.scale + b.scale) };
+  const scale = Math.max(a.scale, b.scale);
+  return { kind: "decimal", precision: Math.min(38, Math.max(a.precision - a.scale, b.precision - b.scale) + scale + 1), scale };
+}
+
+/** A decimal, or an integer seen as the decimal that holds all its values. */
+function asDecimal(type: DataType): DataType | undefined {
+  if (type.kind === "decimal") return type;
+  if (type.kind === "int") return { kind: "decimal", precision: 10, scale: 0 };
+  if (type.kind === "long") return { kind: "decimal", precision: 19, scale: 0 };
+  return undefined;
 }
 
 function comparisonHint(l: DataType, r: DataType): string {

@@ -7,6 +7,7 @@
  * their stable ids (`STREAM.KIND`, then `STREAM.KIND#2`, ... for further ones of a kind in one
  * stream) and their state schemas here.
  */
+import { basename } from "node:path";
 import type * as ast from "../grammar/ast.ts";
 import { assertNever } from "../grammar/ast.ts";
 import { TIMESTAMP, formatField, formatName, formatType, isAssignable, isEquatable, sameType } from "../runtime/data-type.ts";
@@ -33,6 +34,8 @@ interface Relation {
   fields: Field[];
   watermark: WatermarkPlan | undefined;
   output: StreamPlan["output"];
+  /** An aggregate is upstream: `mode = complete` can emit it. */
+  aggregated: boolean;
   /** Sources only: its connector, to tell bounded (table, files) from unbounded ones. */
   connector: string | undefined;
 }
@@ -44,6 +47,7 @@ interface Flow {
   /** The event-time column a `select` removed, for a better diagnostic than "no watermark". */
   droppedEventTime: string | undefined;
   output: StreamPlan["output"];
+  aggregated: boolean;
   /** A `window` waiting for its `aggregate`; `window` is undefined when its spec was wrong (and reported). */
   pendingWindow: { window: WindowPlan | undefined; span: ast.Span } | undefined;
   /** Streams joined so far: each column's name, mapped to its output name (for hints on `right.col`). */
@@ -126,7 +130,7 @@ class ProgramChecker {
   private pipeline(): LogicalPlan["pipeline"] {
     const decl = this.resolved.pipeline;
     // Without a declaration the run still has the pipeline's defaults (`retain_batches`, `late`).
-    if (!decl) return { name: "pipeline", options: settings(this.options(pipelineOptions, this.resolved.program.span, []).values) };
+    if (!decl) return { name: defaultPipelineName(this.resolved.location.path), options: settings(this.options(pipelineOptions, this.resolved.program.span, []).values) };
     const validated = this.options(pipelineOptions, decl.name.span, decl.options);
     return { name: decl.name.text, options: settings(validated.values) };
   }
@@ -185,7 +189,7 @@ class ProgramChecker {
       options = settings(validated.values);
       this.checkStartTimestamp(validated.values.get("start")?.setting, decl);
     }
-    this.relations.set(decl.name.text, { name: decl.name.text, kind: "source", fields, watermark: undefined, output: "append", connector: connectorName });
+    this.relations.set(decl.name.text, { name: decl.name.text, kind: "source", fields, watermark: undefined, output: "append", aggregated: false, connector: connectorName });
     return { name: decl.name.text, connector: connectorName, target, options, schema: { fields }, span: decl.span };
   }
 
@@ -230,6 +234,7 @@ class ProgramChecker {
       watermark: input?.watermark,
       droppedEventTime: undefined,
       output: input?.output ?? "append",
+      aggregated: input?.aggregated ?? false,
       pendingWindow: undefined,
       joined: new Map(),
     };
@@ -251,8 +256,8 @@ class ProgramChecker {
     if (flow.pendingWindow) {
       this.sink.report("windowWithoutAggregate", flow.pendingWindow.span, {}, "add `| aggregate n = count() by KEY` right after the window");
     }
-    const plan: StreamPlan = { name: decl.name.text, nodes, schema: { fields: flow.fields }, output: flow.output, watermark: flow.watermark, span: decl.span };
-    this.relations.set(decl.name.text, { name: decl.name.text, kind: "stream", fields: flow.fields, watermark: flow.watermark, output: flow.output, connector: undefined });
+    const plan: StreamPlan = { name: decl.name.text, nodes, schema: { fields: flow.fields }, output: flow.output, aggregated: flow.aggregated, watermark: flow.watermark, span: decl.span };
+    this.relations.set(decl.name.text, { name: decl.name.text, kind: "stream", fields: flow.fields, watermark: flow.watermark, output: flow.output, aggregated: flow.aggregated, connector: undefined });
     return plan;
   }
 
@@ -377,6 +382,9 @@ class ProgramChecker {
     for (const c of columns) {
       if (seen.has(c.name)) this.sink.report("duplicateColumn", c.expr.span.start === span.start ? span : c.expr.span, { name: c.name, transform }, "rename one of them with `NAME = ...`");
       seen.add(c.name);
+      if (c.expr.type.kind === "duration") {
+        this.sink.report("durationColumn", c.expr.span, { name: c.name }, "compare it with a duration instead (`a - b > 5m`), or compute milliseconds: `epoch_millis(a) - epoch_millis(b)`");
+      }
     }
     const watermark = flow.watermark;
     if (watermark) {
@@ -487,7 +495,8 @@ class ProgramChecker {
       this.sink.report("watermarkColumnDropped", span, { transform, name: flow.droppedEventTime }, `keep \`${flow.droppedEventTime}\` in the \`select\` before it`);
       return false;
     }
-    const timestampColumn = flow.fields.find((f) => f.type.kind === "timestamp");
+    // After a windowed aggregate, `window_end` is the natural event time: a window's row is final at its end.
+    const timestampColumn = flow.fields.find((f) => f.name === "window_end" && f.type.kind === "timestamp") ?? flow.fields.find((f) => f.type.kind === "timestamp");
     const where = otherSide ? ` to \`${otherSide}\`` : " before it";
     const hint = timestampColumn
       ? `add \`| watermark ${formatName(timestampColumn.name)} delay 1m\`${where}`
@@ -551,6 +560,9 @@ class ProgramChecker {
       aggregates.push({ name: item.name.text, expr });
     }
     const fields: Field[] = [...windowFields, ...keyFields, ...aggregates.map((a) => ({ name: a.name, type: a.expr.type.kind === "null" ? { kind: "long" as const } : a.expr.type, nullable: a.expr.nullable }))];
+    for (const a of aggregates) {
+      if (a.expr.type.kind === "duration") this.sink.report("durationColumn", a.expr.span, { name: a.name }, "aggregate milliseconds instead: `epoch_millis(a) - epoch_millis(b)`");
+    }
     const seen = new Set<string>();
     for (const [i, field] of fields.entries()) {
       if (seen.has(field.name)) {
@@ -570,6 +582,7 @@ class ProgramChecker {
     const eventTime = flow.watermark?.column;
     flow.fields = fields;
     flow.output = windowed ? "append" : "updating";
+    flow.aggregated = true;
     // A windowed aggregate's rows are final once emitted; downstream sets its own watermark (e.g. on `window_end`).
     flow.watermark = undefined;
     flow.droppedEventTime = undefined;
@@ -672,6 +685,7 @@ class ProgramChecker {
     flow.joined.set(right.name, new Map(rightColumns.map((c) => [c.field.name, c.as])));
     const leftSchema = flow.fields;
     flow.fields = [...flow.fields, ...outputRight];
+    flow.aggregated ||= right.aggregated;
     let state: StateSchema | undefined;
     if (mode === "interval") {
       const rightNames = new Set(rightColumns.map((c) => c.as));
@@ -728,6 +742,7 @@ class ProgramChecker {
       }
       flow.fields = flow.fields.map((f, i) => ({ ...f, nullable: f.nullable || other.fields[i]!.nullable }));
       if (other.output === "updating") flow.output = "updating";
+      flow.aggregated ||= other.aggregated;
       // The union's watermark is the smallest of its inputs': the same column with the longest delay.
       watermark = watermark && other.watermark && other.watermark.column === watermark.column
         ? { column: watermark.column, delayMicros: Math.max(watermark.delayMicros, other.watermark.delayMicros) }
@@ -824,7 +839,7 @@ class ProgramChecker {
       }
       return declared;
     }
-    if (declared === "complete") {
+    if (declared === "complete" && !stream.aggregated) {
       this.sink.report("completeWithoutAggregate", at, { stream: stream.name }, "use `mode = append`; `complete` rewrites an aggregate's whole result each batch");
     }
     return declared ?? "append";
@@ -909,7 +924,10 @@ class ProgramChecker {
           if (typed.type.kind !== "null") this.sink.report("testFieldTypeMismatch", field.value.span, { name: column.name, expected: formatField(column), actual: "an expression" }, "test rows hold literal values");
           continue;
         }
-        const fitsColumn = column.type.kind === "null" ? true : typed.type.kind === "null" ? column.nullable : isAssignable(typed.type, column.type) || (column.type.kind === "double" && typed.type.kind === "decimal");
+        const fitsColumn = column.type.kind === "null" ? true
+          : typed.type.kind === "null" ? column.nullable
+            : column.type.kind === "decimal" ? fitsDecimal(typed.value, column.type)
+              : isAssignable(typed.type, column.type);
         if (!fitsColumn) {
           this.sink.report(
             "testFieldTypeMismatch",
@@ -935,6 +953,20 @@ class ProgramChecker {
 }
 
 // ---- small pure helpers -----------------------------------------------------------------------
+
+/** A program without a `pipeline` declaration is named after its file: `revenue.stream` is `revenue`. */
+function defaultPipelineName(path: string | undefined): string {
+  const base = path === undefined ? "" : basename(path).replace(/\.stream$/, "");
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(base) ? base : "pipeline";
+}
+
+/** Whether a number literal fits `decimal(p, s)`: at most `s` decimals and `p - s` integer digits. */
+function fitsDecimal(value: LiteralValue, type: { precision: number; scale: number }): boolean {
+  const text = value.type === "integer" ? value.digits : value.type === "double" && Number.isFinite(value.value) ? String(value.value) : undefined;
+  if (text === undefined || /e/i.test(text)) return false;
+  const [integer = "", fraction = ""] = text.replace(/^-/, "").split(".");
+  return fraction.length <= type.scale && integer.replace(/^0+/, "").length <= type.precision - type.scale;
+}
 
 /** Connector names users bring from other tools, mapped to ours; without a prototype, so that `constructor` finds nothing. */
 const connectorSynonyms: Record<string, string> = Object.setPrototypeOf({ delta: "table", parquet: "files", json: "files", csv: "files", directory: "files", dir: "files", rate: "generator" }, null);

@@ -116,6 +116,8 @@ export interface StreamPlan {
   nodes: LogicalNode[];
   schema: Schema;
   output: StreamOutput;
+  /** An aggregate is upstream, so `mode = complete` can emit the whole result. */
+  aggregated: boolean;
   watermark: WatermarkPlan | undefined;
   span: Span;
 }
@@ -130,7 +132,7 @@ export interface SourcePlan {
 }
 
 export interface SinkPlan {
-  /** `STREAM->CONNECTOR`, with `#N` for a second sink of one stream to one connector. */
+  /** `STREAM.CONNECTOR`, with `#N` for a second sink of one stream to one connector. */
   id: string;
   stream: string;
   connector: string;
