@@ -9,6 +9,10 @@ import { allTokens } from "./tokens.ts";
 
 export const streamLexer = new Lexer(allTokens, {
   positionTracking: "full",
+  // Lines end at `\n` (so `\r\n` too), as `formatDiagnostics` counts them: with Chevrotain's default a
+  // lone `\r` starts a line here and not there, and the caret is printed under the wrong line.
+  lineTerminatorsPattern: /\n/g,
+  lineTerminatorCharacters: ["\n"],
   ensureOptimizations: true,
   // Token categories are vocabulary, not patterns.
   skipValidations: false,
