@@ -62,9 +62,8 @@ export type OptionValueKind =
   | { kind: "connectorTarget"; connectors: readonly string[] };
 
 /** A string as written: a literal, or an environment variable read when the program starts. */
-export type StringSetting =
-  | { kind: "literal"; value: string }
-  | { kind: "env"; variable: string; fallback: string | undefined };
+export type { StringSetting } from "../runtime/plan.ts";
+import type { StringSetting } from "../runtime/plan.ts";
 
 /** A valid option value. */
 export type OptionSetting =

@@ -52,3 +52,161 @@ export interface StateSchema {
   value: Schema;
   version: number;
 }
+
+// ---- the physical plan --------------------------------------------------------------------------
+//
+// What `streamc compile` writes to NAME.plan.json and the engine runs. Expressions are not in it:
+// they are compiled to functions in the generated kernel module (see runtime/kernel.ts), and the
+// plan names them by their index in that module's `kernels` array.
+
+/** A string as written: a literal, or an environment variable read when the program starts. */
+export type StringSetting =
+  | { kind: "literal"; value: string }
+  | { kind: "env"; variable: string; fallback: string | undefined };
+
+/** An option's value, as the runtime reads it. */
+export type SettingValue =
+  | { kind: "string"; value: StringSetting }
+  | { kind: "integer"; value: number }
+  | { kind: "size"; bytes: number }
+  /** a bare word: `json`, `earliest`, `append`, `once`, `available_now` */
+  | { kind: "word"; word: string }
+  | { kind: "timestamp"; micros: number }
+  /** `trigger = every 30s` */
+  | { kind: "every"; micros: number }
+  /** `partition_by = [a, b]` */
+  | { kind: "columns"; columns: string[] }
+  /** `deadletter = table "data/rejects"` */
+  | { kind: "connector"; connector: string; target: StringSetting };
+
+export type Settings = Record<string, SettingValue>;
+
+/** Index of a kernel in the generated module's `kernels` array. */
+export type KernelRef = number;
+
+export type WindowSpec =
+  | { kind: "tumbling"; sizeMicros: number }
+  | { kind: "hopping"; sizeMicros: number; slideMicros: number }
+  | { kind: "session"; gapMicros: number };
+
+/** One aggregate function call inside an `aggregate`: `sum(price * quantity)`. */
+export interface AggregateCall {
+  /** stdlib aggregate name: `count`, `sum`, ... (`count()` has no args). */
+  fn: string;
+  /** Value kernels over the aggregate's input, one per argument. */
+  args: KernelRef[];
+  /** Types of the arguments and of the result. */
+  argTypes: Field[];
+  result: Field;
+}
+
+interface NodeBase {
+  /** Unique in the plan: the stateful operator's id, or `STREAM/N` for the N-th transform of a stream. */
+  id: string;
+  /** Ids of the nodes or sources whose rows this node reads, in order (a join: left, right). */
+  inputs: string[];
+  /** The node's output columns. */
+  schema: Schema;
+}
+
+/**
+ * One operator of the dataflow. Nodes are in dependency order: a node's inputs come before it.
+ * Kernels are compiled over the node's (first) input schema unless stated otherwise.
+ */
+export type NodeSpec = NodeBase &
+  (
+    | { kind: "filter"; predicate: KernelRef }
+    /** `select`/`extend`: each output column computed by a value kernel. */
+    | { kind: "project"; columns: { name: string; kernel: KernelRef }[] }
+    /** One row per element of `list` (a value kernel giving a list); the element replaces or adds column `name`. */
+    | { kind: "explode"; name: string; list: KernelRef }
+    | { kind: "watermark"; column: string; delayMicros: number }
+    /**
+     * Grouped aggregation, windowed when `window` is set (then `eventTime` is the watermark column).
+     * Output columns: `window_start`, `window_end` (when windowed), the keys, then `outputs`.
+     * `outputs` kernels are compiled over the schema (window columns, keys, `__agg0`, `__agg1`, ...),
+     * where `__aggI` is the result of `calls[I]`.
+     */
+    | {
+        kind: "aggregate";
+        window: WindowSpec | undefined;
+        eventTime: string | undefined;
+        keys: { name: string; kernel: KernelRef }[];
+        calls: AggregateCall[];
+        outputs: { name: string; kernel: KernelRef }[];
+      }
+    /** Drops rows whose key columns were seen before; with `withinMicros`, state expires with the watermark on `eventTime`. */
+    | { kind: "dedup"; keys: string[]; withinMicros: number | undefined; eventTime: string | undefined }
+    /**
+     * `interval`: both inputs are watermarked streams; rows match when `on` holds and their event
+     * times are at most `withinMicros` apart. `lookup`: the right input is a bounded source, read whole.
+     * `on` is compiled over the joined schema (left columns, then right columns renamed per `rightColumns`).
+     * `equiKeys` are the `left == right` column pairs found in `on`, for hashing.
+     */
+    | {
+        kind: "join";
+        joinType: "inner" | "left";
+        mode: "interval" | "lookup";
+        on: KernelRef;
+        withinMicros: number | undefined;
+        leftEventTime: string | undefined;
+        rightEventTime: string | undefined;
+        rightColumns: { from: string; as: string }[];
+        equiKeys: { left: string; right: string }[];
+      }
+    /** Rows of all inputs; same schema. */
+    | { kind: "union" }
+  );
+
+export type NodeKind = NodeSpec["kind"];
+
+export interface SourceSpec {
+  /** The source's name in the program. */
+  id: string;
+  connector: string;
+  target: StringSetting | undefined;
+  options: Settings;
+  schema: Schema;
+}
+
+export interface SinkSpec {
+  /** `STREAM.CONNECTOR`, `#N` for further ones. */
+  id: string;
+  /** The node or source whose rows it writes. */
+  input: string;
+  connector: string;
+  target: StringSetting | undefined;
+  mode: "append" | "update" | "complete";
+  options: Settings;
+  /** Kafka sinks: a value kernel over the input schema giving the record key. */
+  key: KernelRef | undefined;
+  schema: Schema;
+}
+
+/** A literal in a test row: `null`, a boolean, a number, a string, or micros/days for times. */
+export type TestValue = null | boolean | number | string | { timestamp: number } | { date: number } | { decimal: string };
+
+export interface TestSpec {
+  name: string;
+  steps: (
+    | { kind: "input"; source: string; rows: Record<string, TestValue>[] }
+    | { kind: "advanceWatermark"; micros: number }
+    /** `stream` is the id of the node (or source) whose output is expected. */
+    | { kind: "expect"; stream: string; streamName: string; rows: Record<string, TestValue>[] }
+  )[];
+}
+
+export interface PhysicalPlan {
+  format: "streamc-plan/1";
+  pipeline: { name: string; options: Settings };
+  sources: SourceSpec[];
+  nodes: NodeSpec[];
+  sinks: SinkSpec[];
+  /** Every stateful operator's state, as `explain` and the compatibility check see it. */
+  state: StateSchema[];
+  /** Each stream's name and the id of the node (or source) that outputs it. */
+  streams: { name: string; output: string }[];
+  /** `import fn` modules, bundled into the kernel module. */
+  imports: { name: string; from: string }[];
+  tests: TestSpec[];
+}

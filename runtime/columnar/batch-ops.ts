@@ -1,0 +1,147 @@
+/**
+ * Whole-batch operations: build from rows (tests, generators), read back as rows (sinks, tests),
+ * select rows, concatenate, and convert to and from Arrow tables.
+ *
+ * Contract: every function returns new batches of offset-0 columns; inputs are not modified.
+ * `gather` keeps the dictionary of a dictionary-encoded column (only indices move), so filters
+ * stay cheap on low-cardinality strings.
+ */
+import * as arrow from "apache-arrow";
+import type { DataType, Schema } from "../plan.ts";
+import { arrowSchema } from "./arrow-types.ts";
+import type { Batch } from "./batch.ts";
+import { columnBuilder } from "./builder.ts";
+import { cellReader, isValid } from "./read.ts";
+import type { CellValue } from "./values.ts";
+
+export function batchFromRows(schema: Schema, rows: readonly Record<string, CellValue>[]): Batch {
+  const builders = schema.fields.map((f) => columnBuilder(f, rows.length));
+  for (const row of rows) schema.fields.forEach((f, i) => builders[i]!.append(row[f.name] ?? null));
+  return { schema, length: rows.length, columns: builders.map((b) => b.finish()) };
+}
+
+export function batchToRows(batch: Batch): Record<string, CellValue>[] {
+  const readers = batch.schema.fields.map((f, i) => cellReader(batch.columns[i]!, f.type));
+  const rows: Record<string, CellValue>[] = [];
+  for (let r = 0; r < batch.length; r++) {
+    const row: Record<string, CellValue> = Object.create(null);
+    batch.schema.fields.forEach((f, i) => (row[f.name] = readers[i]!(r)));
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function emptyBatch(schema: Schema): Batch {
+  return batchFromRows(schema, []);
+}
+
+/** The rows at `indices` (any order, repeats allowed). */
+export function gather(batch: Batch, indices: Int32Array): Batch {
+  return { schema: batch.schema, length: indices.length, columns: batch.columns.map((c, i) => gatherColumn(c, batch.schema.fields[i]!.type, indices)) };
+}
+
+export function gatherColumn(data: arrow.Data, type: DataType, indices: Int32Array): arrow.Data {
+  const n = indices.length;
+  const { nullBitmap, nullCount } = gatherValidity(data, indices);
+  const dictionary = (data as arrow.Data<arrow.Dictionary>).dictionary;
+  if (dictionary || type.kind === "int" || type.kind === "date" || type.kind === "double") {
+    const source = data.values as Int32Array | Float64Array;
+    const out = new (source.constructor as typeof Int32Array)(n);
+    for (let i = 0; i < n; i++) out[i] = source[indices[i]!]!;
+    return arrow.makeData({ type: data.type as arrow.Int32, length: n, nullCount, nullBitmap, data: out, ...(dictionary ? { dictionary } : {}) } as never);
+  }
+  if (type.kind === "long" || type.kind === "timestamp") {
+    const source = data.values as BigInt64Array;
+    const words = new Int32Array(source.buffer, source.byteOffset, source.length * 2);
+    const out = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]!;
+      out[2 * i] = words[2 * k]!;
+      out[2 * i + 1] = words[2 * k + 1]!;
+    }
+    return arrow.makeData({ type: data.type as arrow.Int64, length: n, nullCount, nullBitmap, data: new BigInt64Array(out.buffer) });
+  }
+  if (type.kind === "bool") {
+    const bits = data.values as Uint8Array;
+    const out = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]!;
+      if ((bits[k >> 3]! >> (k & 7)) & 1) out[i >> 3]! |= 1 << (i & 7);
+    }
+    return arrow.makeData({ type: data.type as arrow.Bool, length: n, nullCount, nullBitmap, data: out });
+  }
+  if (type.kind === "string" || type.kind === "bytes") {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    const outOffsets = new Int32Array(n + 1);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]!;
+      total += offsets[k + 1]! - offsets[k]!;
+      outOffsets[i + 1] = total;
+    }
+    const out = new Uint8Array(total);
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]!;
+      out.set(bytes.subarray(offsets[k]!, offsets[k + 1]!), outOffsets[i]!);
+    }
+    return arrow.makeData({ type: data.type as arrow.Utf8, length: n, nullCount, nullBitmap, valueOffsets: outOffsets, data: out });
+  }
+  // Nested and decimal columns: through values (rare on hot paths).
+  const read = cellReader(data, type);
+  const builder = columnBuilder({ name: "", type, nullable: true }, n);
+  for (let i = 0; i < n; i++) builder.append(read(indices[i]!));
+  return builder.finish();
+}
+
+function gatherValidity(data: arrow.Data, indices: Int32Array): { nullBitmap: Uint8Array; nullCount: number } {
+  if (!data.nullBitmap || data.nullBitmap.length === 0 || data.nullCount === 0) return { nullBitmap: new Uint8Array(0), nullCount: 0 };
+  const n = indices.length;
+  const out = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (isValid(data, indices[i]!)) out[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { nullBitmap: nulls ? out : new Uint8Array(0), nullCount: nulls };
+}
+
+/** One batch holding the rows of `batches` in order (all of `schema`). */
+export function concatBatches(schema: Schema, batches: readonly Batch[]): Batch {
+  const nonEmpty = batches.filter((b) => b.length > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  if (nonEmpty.length === 0) return emptyBatch(schema);
+  const length = nonEmpty.reduce((n, b) => n + b.length, 0);
+  const columns = schema.fields.map((field, i) => {
+    const builder = columnBuilder(field, length);
+    for (const batch of nonEmpty) {
+      const read = cellReader(batch.columns[i]!, field.type);
+      for (let r = 0; r < batch.length; r++) builder.append(read(r));
+    }
+    return builder.finish();
+  });
+  return { schema, length, columns };
+}
+
+export function toRecordBatch(batch: Batch): arrow.RecordBatch {
+  const schema = arrowSchema(batch.schema);
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.length, nullCount: 0, children: batch.columns as arrow.Data[] });
+  return new arrow.RecordBatch(schema, struct);
+}
+
+export function toArrowTable(schema: Schema, batches: readonly Batch[]): arrow.Table {
+  return batches.length ? new arrow.Table(batches.map(toRecordBatch)) : new arrow.Table(arrowSchema(schema));
+}
+
+/** Batches of `schema` from an Arrow table whose columns match by name (extra columns are ignored). */
+export function fromArrowTable(schema: Schema, table: arrow.Table): Batch[] {
+  return table.batches.map((recordBatch) => {
+    const columns = schema.fields.map((field) => {
+      const child = recordBatch.getChild(field.name);
+      if (!child) throw new Error(`column ${field.name} is missing`);
+      if (child.data.length !== 1 || child.data[0]!.offset !== 0) throw new Error(`column ${field.name} is not one contiguous chunk`);
+      return child.data[0]!;
+    });
+    return { schema, length: recordBatch.numRows, columns };
+  });
+}
