@@ -34,7 +34,7 @@ export function arrowType(type: DataType): arrow.DataType {
       return new arrow.List(arrowField(type.element));
     case "map":
       return new arrow.Map_(
-        new arrow.Field("entries", new arrow.Struct([new arrow.Field("key", new arrow.Utf8(), false), arrowField({ ...type.value, name: "value" })]), false),
+        new arrow.Field("entries", new arrow.Struct([new arrow.Field("key", new arrow.Utf8(), false), arrowField({ ...type.value, name: "value" })] as arrow.Field[]) as never, false),
       );
     case "struct":
       return new arrow.Struct(type.fields.map(arrowField));
