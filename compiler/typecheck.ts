@@ -171,17 +171,7 @@ class ProgramChecker {
     let options: Record<string, OptionSetting> = {};
     if (!role) {
       if (connectorName !== "") {
-        const close = suggest(connectorName, sourceConnectors.keys());
-        const sinkOnly = sinkConnectors.has(connectorName);
-        this.sink.report(
-          "unknownSourceConnector",
-          decl.connector.span,
-          { name: connectorName },
-          sinkOnly ? `\`${connectorName}\` is a sink; sources are ${[...sourceConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`
-            : close ? `did you mean \`${close}\`?`
-              : connectorSynonyms[connectorName.toLowerCase()] ? `did you mean \`${connectorSynonyms[connectorName.toLowerCase()]}\`?`
-                : `sources are ${[...sourceConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`,
-        );
+        this.sink.report("unknownSourceConnector", decl.connector.span, { name: connectorName }, unknownConnectorHint(connectorName, "source"));
       }
     } else {
       target = this.target(role, decl);
@@ -763,17 +753,7 @@ class ProgramChecker {
       const role = sinkConnectors.get(connectorName);
       if (!role) {
         if (connectorName !== "") {
-          const close = suggest(connectorName, sinkConnectors.keys());
-          const sourceOnly = sourceConnectors.has(connectorName);
-          this.sink.report(
-            "unknownSinkConnector",
-            decl.connector.span,
-            { name: connectorName },
-            sourceOnly ? `\`${connectorName}\` is a source; sinks are ${[...sinkConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`
-              : close ? `did you mean \`${close}\`?`
-                : sinkSynonyms[connectorName.toLowerCase()] ? `did you mean \`${sinkSynonyms[connectorName.toLowerCase()]}\`?`
-                  : `sinks are ${[...sinkConnectors.keys()].map((c) => `\`${c}\``).join(", ")}`,
-          );
+          this.sink.report("unknownSinkConnector", decl.connector.span, { name: connectorName }, unknownConnectorHint(connectorName, "sink"));
         }
         continue;
       }
@@ -953,6 +933,15 @@ class ProgramChecker {
 }
 
 // ---- small pure helpers -----------------------------------------------------------------------
+
+/** The way out for an unknown connector: the other role's connector, a close name, a synonym, or the list. */
+function unknownConnectorHint(name: string, role: "source" | "sink"): string {
+  const [own, other, synonyms] = role === "source" ? [sourceConnectors, sinkConnectors, connectorSynonyms] : [sinkConnectors, sourceConnectors, sinkSynonyms];
+  const list = [...own.keys()].map((c) => `\`${c}\``).join(", ");
+  if (other.has(name)) return `\`${name}\` is a ${role === "source" ? "sink" : "source"}; ${role}s are ${list}`;
+  const close = suggest(name, own.keys()) ?? synonyms[name.toLowerCase()];
+  return close ? `did you mean \`${close}\`?` : `${role}s are ${list}`;
+}
 
 /** A program without a `pipeline` declaration is named after its file: `revenue.stream` is `revenue`. */
 function defaultPipelineName(path: string | undefined): string {

@@ -204,8 +204,11 @@ export interface PhysicalPlan {
   sinks: SinkSpec[];
   /** Every stateful operator's state, as `explain` and the compatibility check see it. */
   state: StateSchema[];
-  /** Each stream's name and the id of the node (or source) that outputs it. */
-  streams: { name: string; output: string }[];
+  /**
+   * Each stream's name, the id of the node (or source) that outputs it, and whether its rows are
+   * revised as input arrives (an aggregate without a window upstream) rather than only appended.
+   */
+  streams: { name: string; output: string; updating: boolean }[];
   /** `import fn` modules, bundled into the kernel module. */
   imports: { name: string; from: string }[];
   tests: TestSpec[];
