@@ -6,20 +6,15 @@
  * first processes all rows its inputs produced in this batch (including what upstream nodes emitted
  * on the watermark or at the end of the batch), then sees the batch's watermark, then the end of
  * the batch; so one call moves every row as far as it can go. The watermark a batch runs under is
- * fixed before it starts; `nextWatermark` computes the one for the following batch (Spark's rule:
- * the minimum over all `watermark` nodes of the largest event time seen minus the delay; it never
- * decreases).
+ * fixed before it starts; `advanceWatermark` computes the one for the following batch (Spark's
+ * rule: the minimum, over the `watermark` nodes that have seen a row, of the largest event time
+ * seen minus the delay; it never decreases).
  */
 import type { Batch } from "../columnar/batch.ts";
 import type { KernelModule } from "../kernel.ts";
 import type { NodeSpec, PhysicalPlan } from "../plan.ts";
 import type { LateRows, Operator, OperatorFactory, OperatorMetrics } from "../operators/operator.ts";
-
-/** An operator that tracks event time for the watermark (runtime/operators/watermark.ts). */
-export interface EventTimeTracker {
-  /** The largest event time seen so far, in micros; undefined before any row. */
-  eventTimeMax(): number | undefined;
-}
+import { isWatermarkSource } from "../operators/watermark.ts";
 
 export interface BatchOutput {
   /** Every batch each node (and each source, by its id) produced in this micro-batch. */
@@ -83,14 +78,12 @@ export class Dataflow {
   /** Moves the watermark forward after a batch, as Spark does; returns it. */
   advanceWatermark(): number {
     let candidate = Number.POSITIVE_INFINITY;
-    let trackers = 0;
     for (const operator of this.operators) {
-      if (operator.node.kind !== "watermark") continue;
-      trackers++;
-      const max = (operator as unknown as EventTimeTracker).eventTimeMax();
-      candidate = Math.min(candidate, max === undefined ? Number.NEGATIVE_INFINITY : max - operator.node.delayMicros);
+      if (!isWatermarkSource(operator)) continue;
+      const max = operator.eventTimeMax();
+      if (max !== undefined) candidate = Math.min(candidate, max - operator.delayMicros);
     }
-    if (trackers > 0 && candidate > this.watermark) this.watermark = candidate;
+    if (Number.isFinite(candidate) && candidate > this.watermark) this.watermark = candidate;
     return this.watermark;
   }
 

@@ -1,0 +1,232 @@
+/**
+ * The micro-batch loop: trigger → plan each source's range → read and decode → operators → sinks
+ * → dead letter → next watermark → progress.
+ *
+ * Contract: a batch's ranges are fixed before it is read and are deterministic to re-read, so a
+ * batch can be replayed (the checkpoint's offsets log will record them). Batch N runs under the
+ * watermark computed after batch N−1. `available_now` processes everything available when it
+ * starts, then runs one batch without data so the last watermark closes what it can, then stops;
+ * `once` runs one batch with everything available; `every D` starts a batch every D (a batch
+ * that overruns starts the next at once); without a trigger, batches run back to back, polling
+ * idle sources every `idlePollMs`. Rejected records go to the dead letter sink, or are counted and
+ * the first few logged when there is none; the pipeline never stops for a bad record.
+ */
+import type { Batch } from "../columnar/batch.ts";
+import { concatBatches, emptyBatch } from "../columnar/batch-ops.ts";
+import { countByReason, lateRejects, rejectsToBatch, type RejectedRecord, type RejectReason } from "../deadletter.ts";
+import type { KernelModule } from "../kernel.ts";
+import type { LateRows, OperatorFactory } from "../operators/operator.ts";
+import type { PhysicalPlan } from "../plan.ts";
+import { createSink, deadLetterSink } from "../sinks/index.ts";
+import type { TextOutput } from "../sinks/console.ts";
+import type { Sink } from "../sinks/sink.ts";
+import { createSource } from "../sources/index.ts";
+import type { Environment } from "../sources/settings.ts";
+import type { Offset, Range, Source } from "../sources/source.ts";
+import { formatTimestampMicros } from "../time.ts";
+import { Dataflow } from "./dataflow.ts";
+
+export type Trigger =
+  | { kind: "once" }
+  | { kind: "available_now" }
+  | { kind: "every"; micros: number }
+  /** No trigger option: batches back to back. */
+  | { kind: "continuous" };
+
+export interface RunOptions {
+  plan: PhysicalPlan;
+  kernels: KernelModule;
+  createOperator: OperatorFactory;
+  /** Overrides the pipeline's `trigger` option. */
+  trigger?: Trigger;
+  maxBatches?: number;
+  cwd: string;
+  env: Environment;
+  stdout?: TextOutput;
+  /** Operator-facing log lines (rejected records without a dead letter, ...). */
+  log?: (line: string) => void;
+  progress?: (progress: BatchProgress) => void;
+  /** Stops the loop after the batch in flight. */
+  signal?: AbortSignal;
+  idlePollMs?: number;
+}
+
+/** One batch's progress, with Spark's `StreamingQueryProgress` names (a subset for now). */
+export interface BatchProgress {
+  name: string;
+  batchId: number;
+  timestamp: string;
+  numInputRows: number;
+  inputRowsPerSecond: number;
+  processedRowsPerSecond: number;
+  durationMs: { getOffset: number; addBatch: number; triggerExecution: number };
+  eventTime: { watermark: string | undefined };
+  stateOperators: { operatorName: string; numRowsTotal: number; numRowsUpdated: number; numRowsDroppedByWatermark: number; memoryUsedBytes: number }[];
+  sources: { description: string; numInputRows: number; metrics: { offsetsBehindLatest: number } }[];
+  sink: { description: string; numOutputRows: number }[];
+  deadLetters: Partial<Record<RejectReason, number>>;
+}
+
+export interface RunSummary {
+  batches: number;
+  inputRows: number;
+  outputRows: number;
+  deadLetters: Partial<Record<RejectReason, number>>;
+}
+
+const REJECTS_LOGGED = 5;
+
+export async function runPipeline(options: RunOptions): Promise<RunSummary> {
+  const { plan } = options;
+  const trigger = options.trigger ?? triggerOf(plan);
+  const lookupSources = new Set(plan.nodes.flatMap((n) => (n.kind === "join" && n.mode === "lookup" ? [n.inputs[1]!] : [])));
+  const sources = plan.sources.map((spec) => createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id) }));
+  const sinkContext = { cwd: options.cwd, env: options.env, ...(options.stdout ? { stdout: options.stdout } : {}) };
+  const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
+  const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);
+  const dropLate = plan.pipeline.options["late"]?.kind === "word" && plan.pipeline.options["late"].word === "drop";
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+
+  let lateThisBatch: RejectedRecord[] = [];
+  const late: LateRows = {
+    reject: (operatorId, batch, rows) => {
+      if (dropLate) {
+        lateThisBatch.push(...Array.from({ length: rows.length }, () => ({ reason: "late" as const, source: operatorId, position: { kind: "none" as const }, raw: new Uint8Array(0), detail: "dropped", time: Date.now() * 1000 })));
+        return;
+      }
+      lateThisBatch.push(...lateRejects(operatorId, batch, rows, Date.now() * 1000, dataflow.currentWatermark));
+    },
+  };
+  const dataflow = new Dataflow(plan, options.kernels, options.createOperator, late);
+  const offsets = new Map<string, Offset | undefined>();
+  for (const source of sources) {
+    await source.open(undefined);
+    offsets.set(source.id, undefined);
+  }
+
+  const summary: RunSummary = { batches: 0, inputRows: 0, outputRows: 0, deadLetters: {} };
+  let rejectsLogged = 0;
+  let finalBatchDone = false;
+  let lastRunWatermark = dataflow.currentWatermark;
+  let batchId = 0;
+  try {
+    while (!options.signal?.aborted && (options.maxBatches === undefined || batchId < options.maxBatches)) {
+      const started = performance.now();
+      const ranges = new Map<Source, Range>();
+      const behind = new Map<Source, number>();
+      for (const source of sources) {
+        const latest = await source.latest();
+        const from = offsets.get(source.id);
+        const range = source.plan(from, { latest, ...(trigger.kind === "once" ? { uncapped: true } : {}) });
+        if (range !== undefined) ranges.set(source, range);
+        behind.set(source, source.behind(range === undefined ? from : source.end(range), latest));
+      }
+      const getOffset = performance.now() - started;
+      const watermarkMoved = dataflow.currentWatermark > lastRunWatermark;
+      if (ranges.size === 0 && !(trigger.kind === "once" && batchId === 0)) {
+        if (trigger.kind === "available_now" || trigger.kind === "once") {
+          // One batch without data lets the final watermark close windows, then stop.
+          if (trigger.kind === "once" || finalBatchDone || !hasStatefulNodes(plan)) break;
+          finalBatchDone = true;
+        } else if (!watermarkMoved) {
+          await sleep(trigger.kind === "every" ? trigger.micros / 1000 : options.idlePollMs ?? 100, options.signal);
+          continue;
+        }
+      }
+
+      const sourceRows = new Map<string, Batch[]>();
+      const rejects: RejectedRecord[] = [];
+      const perSource = new Map<Source, number>();
+      for (const [source, range] of ranges) {
+        const result = await source.read(range);
+        sourceRows.set(source.id, [result.batch]);
+        rejects.push(...result.rejects);
+        perSource.set(source, result.batch.length);
+      }
+      const numInputRows = [...perSource.values()].reduce((a, b) => a + b, 0);
+      lateThisBatch = [];
+      lastRunWatermark = dataflow.currentWatermark;
+      const { outputs } = dataflow.runBatch(sourceRows);
+
+      const sinkRows: BatchProgress["sink"] = [];
+      for (const { spec, sink } of sinks) {
+        const batch = concatBatches(spec.schema, outputs.get(spec.input) ?? [emptyBatch(spec.schema)]);
+        await sink.write(batchId, batch, spec.mode);
+        sinkRows.push({ description: spec.id, numOutputRows: batch.length });
+        summary.outputRows += batch.length;
+      }
+      const allRejects = [...rejects, ...(dropLate ? [] : lateThisBatch)];
+      if (deadLetter && allRejects.length > 0) await deadLetter.write(batchId, rejectsToBatch(batchId, allRejects), "append");
+      if (!deadLetter) {
+        for (const reject of allRejects.slice(0, Math.max(0, REJECTS_LOGGED - rejectsLogged))) {
+          log(`rejected (${reject.reason}) from ${reject.source}: ${reject.detail}`);
+          rejectsLogged++;
+        }
+      }
+      const counts = countByReason([...rejects, ...lateThisBatch]);
+      for (const [reason, n] of Object.entries(counts) as [RejectReason, number][]) summary.deadLetters[reason] = (summary.deadLetters[reason] ?? 0) + n;
+
+      for (const [source, range] of ranges) offsets.set(source.id, source.end(range));
+      dataflow.advanceWatermark();
+      const triggerExecution = performance.now() - started;
+      summary.batches++;
+      summary.inputRows += numInputRows;
+      options.progress?.({
+        name: plan.pipeline.name,
+        batchId,
+        timestamp: new Date().toISOString(),
+        numInputRows,
+        inputRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
+        processedRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
+        durationMs: { getOffset: round(getOffset), addBatch: round(triggerExecution - getOffset), triggerExecution: round(triggerExecution) },
+        eventTime: { watermark: Number.isFinite(lastRunWatermark) ? formatTimestampMicros(lastRunWatermark) : undefined },
+        stateOperators: dataflow.metrics().filter((m) => ["aggregate", "dedup", "join"].includes(m.kind)).map(({ id, metrics }) => ({
+          operatorName: id,
+          numRowsTotal: metrics.stateRows,
+          numRowsUpdated: metrics.stateRowsUpdated,
+          numRowsDroppedByWatermark: metrics.droppedByWatermark,
+          memoryUsedBytes: metrics.memoryBytes,
+        })),
+        sources: sources.map((s) => ({ description: s.description, numInputRows: perSource.get(s) ?? 0, metrics: { offsetsBehindLatest: behind.get(s) ?? 0 } })),
+        sink: sinkRows,
+        deadLetters: counts,
+      });
+      batchId++;
+      if (trigger.kind === "once") break;
+      if (trigger.kind === "every") await sleep(Math.max(0, trigger.micros / 1000 - triggerExecution), options.signal);
+    }
+  } finally {
+    for (const source of sources) await source.close();
+    for (const { sink } of sinks) await sink.close();
+    await deadLetter?.close();
+  }
+  return summary;
+}
+
+function triggerOf(plan: PhysicalPlan): Trigger {
+  const option = plan.pipeline.options["trigger"];
+  if (option?.kind === "every") return { kind: "every", micros: option.micros };
+  if (option?.kind === "word" && (option.word === "once" || option.word === "available_now")) return { kind: option.word };
+  return { kind: "continuous" };
+}
+
+function hasStatefulNodes(plan: PhysicalPlan): boolean {
+  return plan.nodes.some((n) => n.kind === "aggregate" || n.kind === "dedup" || n.kind === "join");
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+export type { Sink };
