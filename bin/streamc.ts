@@ -1,15 +1,21 @@
 /**
  * The `streamc` command line.
  *
- * Contract: `main(argv, io)` runs one command and returns its exit code; it writes only through
- * `io`, so tests run it in-process. Exit codes: 0 success, 1 the program has errors, 2 the command
- * line is wrong (usage is printed).
+ * Contract: `main(argv, io)` runs one command and resolves to its exit code; it writes only through
+ * `io`, so tests run it in-process. Exit codes: 0 success, 1 the program has errors or failed,
+ * 2 the command line is wrong (usage is printed).
  */
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { bundleProgram, loadKernelModule } from "../compiler/bundle.ts";
+import { compileProgram } from "../compiler/compile-program.ts";
 import { formatDiagnostics } from "../compiler/diagnostics.ts";
 import { explainPlan } from "../compiler/explain.ts";
 import { checkProgram, type CheckResult } from "../compiler/front-end.ts";
+import { runProgram, runUsage } from "../runtime/main.ts";
 
 export interface Io {
   out(text: string): void;
@@ -23,18 +29,23 @@ const usage = `streamc ${VERSION}: a typed, exactly-once stream-processing langu
 usage: streamc <command> [options]
 
 commands:
-  check FILE      check a .stream program; print its diagnostics (exit 0 ok, 1 errors)
-  explain FILE    print the logical plan: one node a line, with schemas and state schemas
-  help            print this help
-  version         print the version
+  check FILE                 check a .stream program; print its diagnostics (exit 0 ok, 1 errors)
+  explain FILE               print the logical plan: one node a line, with schemas and state schemas
+  run FILE.stream|FILE.mjs   run a program, or a bundle made by compile (run options below)
+  test FILE                  run the program's test blocks (exit 0 all passed, 1 a failure)
+  compile FILE [-o DIR]      write DIR/NAME.mjs (runs with node alone) and DIR/NAME.plan.json
+  help                       print this help
+  version                    print the version
 
+run ${runUsage}
 examples:
   streamc check examples/word-count/word-count.stream
-  streamc explain examples/revenue/revenue.stream
+  streamc run examples/word-count/word-count.stream
+  streamc compile examples/word-count/word-count.stream -o build && node build/word-count.mjs
 `;
 
 interface Command {
-  run(args: string[], io: Io): number;
+  run(args: string[], io: Io): number | Promise<number>;
 }
 
 const commands: Record<string, Command> = {
@@ -47,11 +58,20 @@ const commands: Record<string, Command> = {
         return code;
       }),
   },
+  run: { run: runCommand },
+  test: {
+    run: (args, io) =>
+      withProgram("test", args, io, async (_result, file, text) => {
+        const compiled = await compile(file, text, io);
+        return compiled ? runProgram(compiled.plan, compiled.kernels, ["--test"], io) : 1;
+      }),
+  },
+  compile: { run: compileCommand },
   help: { run: (_args, io) => (io.out(usage), 0) },
   version: { run: (_args, io) => (io.out(`streamc ${VERSION}\n`), 0) },
 };
 
-export function main(argv: string[], io: Io): number {
+export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "--help" || name === "-h") {
     io.out(usage);
@@ -67,7 +87,7 @@ export function main(argv: string[], io: Io): number {
 }
 
 /** Parses `COMMAND FILE`, reads and checks the file, then hands over; usage errors exit 2. */
-function withProgram(name: string, args: string[], io: Io, then: (result: CheckResult, file: string, text: string) => number): number {
+function withProgram(name: string, args: string[], io: Io, then: (result: CheckResult, file: string, text: string) => number | Promise<number>): number | Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { help: { type: "boolean", short: "h" } } });
@@ -111,10 +131,85 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+/** Compiles a checked program and loads its kernels in-process; prints diagnostics and returns undefined on errors. */
+async function compile(file: string, text: string, io: Io) {
+  const { diagnostics, compiled } = compileProgram(text, file);
+  if (!compiled) {
+    report({ program: { decls: [], span: { start: 0, end: 0, line: 1, column: 1 } }, plan: undefined, diagnostics }, file, text, io, false);
+    return undefined;
+  }
+  const kernels = await loadKernelModule(compiled.kernelSource, { sourcePath: file });
+  return { plan: compiled.plan, kernelSource: compiled.kernelSource, kernels };
+}
+
+/** `run FILE.stream [options]` compiles in-process; `run BUNDLE.mjs [options]` runs the bundle with node. */
+async function runCommand(args: string[], io: Io): Promise<number> {
+  const [file, ...options] = args;
+  if (file === undefined || file.startsWith("-")) {
+    io.err(`streamc run: expected a FILE.stream or a bundle FILE.mjs first\n\n${usage}`);
+    return 2;
+  }
+  if (/\.(mjs|js)$/.test(file)) {
+    return new Promise((done) => {
+      const child = spawn(process.execPath, [file, ...options], { stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.on("data", (chunk: Buffer) => io.out(chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => io.err(chunk.toString()));
+      child.on("close", (code) => done(code ?? 1));
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    io.err(`streamc run: cannot read ${file}: no such file\n`);
+    return 1;
+  }
+  const compiled = await compile(file, text, io);
+  if (!compiled) return 1;
+  return runProgram(compiled.plan, compiled.kernels, options, io);
+}
+
+/** `compile FILE [-o DIR]`: one self-contained bundle plus the plan as JSON. */
+async function compileCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { out: { type: "string", short: "o" } } });
+  } catch (error) {
+    io.err(`streamc compile: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined || extra.length > 0) {
+    io.err(`streamc compile: expected one FILE\n\n${usage}`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    io.err(`streamc compile: cannot read ${file}: no such file\n`);
+    return 1;
+  }
+  const { diagnostics, compiled } = compileProgram(text, file);
+  if (!compiled) {
+    report({ program: { decls: [], span: { start: 0, end: 0, line: 1, column: 1 } }, plan: undefined, diagnostics }, file, text, io, false);
+    return 1;
+  }
+  const dir = parsed.values.out ?? "build";
+  const name = basename(file).replace(/\.stream$/, "");
+  const entry = resolve(fileURLToPath(new URL("..", import.meta.url)), "runtime", "main.ts");
+  const bundle = await bundleProgram({ plan: compiled.plan, kernelSource: compiled.kernelSource, sourcePath: file, entry: { path: entry, exportName: "runBundle" } });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.mjs`), bundle);
+  writeFileSync(join(dir, `${name}.plan.json`), JSON.stringify(compiled.plan, null, 2) + "\n");
+  io.out(`${join(dir, `${name}.mjs`)} (${Math.round(bundle.length / 1024)} KiB) and ${join(dir, `${name}.plan.json`)}\n`);
+  return 0;
+}
+
 // Run when executed as a program (the built dist/streamc.mjs, or `node --import tsx bin/streamc.ts`).
 const invokedDirectly = process.argv[1] !== undefined && /streamc(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
 if (invokedDirectly) {
-  process.exitCode = main(process.argv.slice(2), {
+  process.exitCode = await main(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   });

@@ -120,6 +120,7 @@ async function bundle(input: BundleInput): Promise<string> {
     logLevel: "silent",
     minify: input.minify ?? false,
     legalComments: "none",
+    loader: { ".wasm": "binary" },
     ...(input.banner ? { banner: { js: input.banner } } : {}),
     plugins: [projectPlugin(input, resolveDir)],
   });
@@ -153,6 +154,21 @@ function projectPlugin(input: BundleInput, resolveDir: string): Plugin {
         const extension = path.extname(file).toLowerCase();
         return { contents: await readFile(file, "utf8"), loader: extension === ".ts" || extension === ".mts" ? "ts" : "js", resolveDir: path.dirname(file) };
       });
+      // parquet-wasm's Node build reads its .wasm file next to itself, which a one-file bundle
+      // does not have: a program bundle embeds the bytes and initialises the ES build from them.
+      if (input.kernels !== undefined) {
+        builder.onResolve({ filter: /^parquet-wasm$/ }, () => ({ path: "parquet-wasm", namespace: "streamc-parquet" }));
+        builder.onLoad({ filter: /.*/, namespace: "streamc-parquet" }, () => ({
+          contents: [
+            'import wasm from "parquet-wasm/esm/parquet_wasm_bg.wasm";',
+            'import { initSync } from "parquet-wasm/esm";',
+            "initSync({ module: wasm });",
+            'export * from "parquet-wasm/esm";',
+          ].join("\n"),
+          loader: "js",
+          resolveDir: projectRoot,
+        }));
+      }
       const external = input.external ?? {};
       if (Object.keys(external).length > 0) {
         builder.onResolve({ filter: /^[^./]/ }, (args) => {

@@ -1,6 +1,6 @@
 /**
- * Every built-in aggregate function, once: its signature and the state it keeps per group now,
- * its kernel (beside it) later.
+ * Every built-in aggregate function, once: its signature, the state it keeps per group, and its
+ * accumulator (aggregate-accumulators.ts), the vectorised runtime side.
  *
  * Contract: `aggregateFunctions` holds exactly the aggregates LANGUAGE.md lists, keyed by name.
  * `check` types a call (conventions in signature.ts); `stateFields` declares the per-group state
@@ -32,11 +32,23 @@
 import type { DataType, Field } from "../runtime/plan.ts";
 import { BYTES, DOUBLE, LONG, listOf } from "../runtime/data-type.ts";
 import { type AggregateFunction, type ArgInfo, type SignatureSpec, signature, typed } from "./signature.ts";
+import { type Accumulator, type AccumulatorOptions, accumulatorFactories } from "./aggregate-accumulators.ts";
 
-/** How an aggregate is written in the table: its signature and its per-group state. */
+/** How an aggregate is written in the table: its signature, its per-group state and its accumulator. */
 interface AggregateSpec extends SignatureSpec {
   summary: string;
   stateFields(args: ArgInfo[], name: string): Field[];
+  /** The runtime side (aggregate-accumulators.ts); `fields` is `stateFields` for the call. */
+  accumulator(fields: Field[], args: readonly Field[], result: Field, options: AccumulatorOptions): Accumulator;
+}
+
+/** A built-in aggregate as the runtime sees it: the signature, and a factory for its accumulator. */
+export interface BuiltinAggregate extends AggregateFunction {
+  /**
+   * A new, empty accumulator for a call with these argument fields and result field (as the
+   * plan's `AggregateCall` holds them). Its snapshot columns are `stateFields(args, options.name)`.
+   */
+  accumulator(args: readonly Field[], result: Field, options: AccumulatorOptions): Accumulator;
 }
 
 function field(name: string, type: DataType, nullable: boolean): Field {
@@ -83,6 +95,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "long",
     result: () => typed(LONG, false),
     stateFields: (_args, name) => [field(name, LONG, false)],
+    accumulator: accumulatorFactories.count!,
   },
   count_distinct: {
     summary: "The number of distinct non-null values of `x`, exactly.",
@@ -90,6 +103,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "long",
     result: () => typed(LONG, false),
     stateFields: (args, name) => [field(`${name}.values`, listOf(argType(args)), false)],
+    accumulator: accumulatorFactories.count_distinct!,
   },
   approx_count_distinct: {
     summary: "An estimate (HyperLogLog) of the number of distinct non-null values of `x`, in bounded state.",
@@ -97,6 +111,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "long",
     result: () => typed(LONG, false),
     stateFields: (_args, name) => [field(`${name}.hll`, BYTES, false)],
+    accumulator: accumulatorFactories.approx_count_distinct!,
   },
   sum: {
     summary: "The sum of the non-null values: `long` for integers, `double` for doubles, a wider `decimal` for decimals.",
@@ -104,6 +119,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "long | double | decimal",
     result: (args) => typed(sumType(argType(args)), true),
     stateFields: (args, name) => [field(name, sumType(argType(args)), true)],
+    accumulator: accumulatorFactories.sum!,
   },
   avg: {
     summary: "The mean of the non-null values: `double`, or a `decimal` for decimals.",
@@ -111,6 +127,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "double | decimal",
     result: (args) => typed(avgType(argType(args)), true),
     stateFields: (args, name) => [field(`${name}.sum`, avgSumType(argType(args)), false), field(`${name}.count`, LONG, false)],
+    accumulator: accumulatorFactories.avg!,
   },
   min: {
     summary: "The smallest non-null value.",
@@ -118,6 +135,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "same type as x",
     result: (args) => typed(argType(args), true),
     stateFields: (args, name) => [field(name, argType(args), true)],
+    accumulator: accumulatorFactories.min!,
   },
   max: {
     summary: "The largest non-null value.",
@@ -125,6 +143,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "same type as x",
     result: (args) => typed(argType(args), true),
     stateFields: (args, name) => [field(name, argType(args), true)],
+    accumulator: accumulatorFactories.max!,
   },
   first: {
     summary: "The first non-null value, in the order rows arrive.",
@@ -132,6 +151,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "same type as x",
     result: (args) => typed(argType(args), true),
     stateFields: (args, name) => [field(name, argType(args), true)],
+    accumulator: accumulatorFactories.first!,
   },
   last: {
     summary: "The last non-null value, in the order rows arrive.",
@@ -139,6 +159,7 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "same type as x",
     result: (args) => typed(argType(args), true),
     stateFields: (args, name) => [field(name, argType(args), true)],
+    accumulator: accumulatorFactories.last!,
   },
   collect_list: {
     summary: "The non-null values, in the order rows arrive.",
@@ -146,13 +167,24 @@ const aggregateTable: Record<string, AggregateSpec> = {
     returns: "list<x>",
     result: (args) => typed(listOf(argType(args)), false),
     stateFields: (args, name) => [field(name, listOf(argType(args)), false)],
+    accumulator: accumulatorFactories.collect_list!,
   },
 };
 
 /** Every built-in aggregate function, by name. */
-export const aggregateFunctions: ReadonlyMap<string, AggregateFunction> = new Map(
-  Object.entries(aggregateTable).map(([name, spec]): [string, AggregateFunction] => [
+export const aggregateFunctions: ReadonlyMap<string, BuiltinAggregate> = new Map(
+  Object.entries(aggregateTable).map(([name, spec]): [string, BuiltinAggregate] => [
     name,
-    { name, summary: spec.summary, ...signature(name, spec), stateFields: spec.stateFields },
+    {
+      name,
+      summary: spec.summary,
+      ...signature(name, spec),
+      stateFields: spec.stateFields,
+      accumulator: (args, result, options) => spec.accumulator(spec.stateFields(args.map(argInfo), options.name), args, result, options),
+    },
   ]),
 );
+
+function argInfo(field: Field): ArgInfo {
+  return { type: field.type, nullable: field.nullable };
+}

@@ -125,8 +125,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       const watermarkMoved = dataflow.currentWatermark > lastRunWatermark;
       if (ranges.size === 0 && !(trigger.kind === "once" && batchId === 0)) {
         if (trigger.kind === "available_now" || trigger.kind === "once") {
-          // One batch without data lets the final watermark close windows, then stop.
-          if (trigger.kind === "once" || finalBatchDone || !hasStatefulNodes(plan)) break;
+          // One batch without data lets the final watermark close windows, then stop; as in Spark,
+          // it runs only when the watermark moved and some operator keeps state.
+          if (trigger.kind === "once" || finalBatchDone || !watermarkMoved || !hasStatefulNodes(plan)) break;
           finalBatchDone = true;
         } else if (!watermarkMoved) {
           await sleep(trigger.kind === "every" ? trigger.micros / 1000 : options.idlePollMs ?? 100, options.signal);

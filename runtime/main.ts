@@ -1,0 +1,108 @@
+/**
+ * Running a compiled program: the entry of every bundle (`node DIR/NAME.mjs [options]`) and of
+ * `streamc run FILE.stream`, so both go one way through.
+ *
+ * Contract: `runProgram(plan, kernels, argv, io)` parses the run options, runs the pipeline (or,
+ * with `--test`, its test blocks) and resolves to the exit code: 0 done, 1 failed (the reason is
+ * printed), 2 bad options (usage is printed). Options: `--trigger once|available_now|every:DURATION`,
+ * `--max-batches N`, `--progress` (one JSON line per batch on stderr).
+ */
+import { parseArgs } from "node:util";
+import type { KernelModule } from "./kernel.ts";
+import { createOperator } from "./operators/registry.ts";
+import type { PhysicalPlan } from "./plan.ts";
+import { runPipeline, type Trigger } from "./engine/pipeline.ts";
+import { runTests } from "./engine/test-runner.ts";
+
+export interface ProgramIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: ProgramIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+export const runUsage = `options:
+  --trigger once|available_now|every:DURATION   when batches run (default: the pipeline's trigger)
+  --max-batches N                               stop after N batches
+  --progress                                    print one JSON line of progress per batch to stderr
+`;
+
+export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv: readonly string[], io: ProgramIo = processIo): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: { trigger: { type: "string" }, "max-batches": { type: "string" }, progress: { type: "boolean" }, test: { type: "boolean" } },
+    }).values;
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${runUsage}`);
+    return 2;
+  }
+  if (values.test) return reportTests(plan, kernels, io);
+  const trigger = values.trigger === undefined ? undefined : parseTrigger(values.trigger);
+  if (trigger === "invalid") {
+    io.err(`--trigger takes once, available_now or every:DURATION (such as every:10s), not \`${values.trigger}\`\n\n${runUsage}`);
+    return 2;
+  }
+  const maxBatches = values["max-batches"] === undefined ? undefined : Number(values["max-batches"]);
+  if (maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches > 0)) {
+    io.err(`--max-batches takes a positive whole number, not \`${values["max-batches"]}\`\n\n${runUsage}`);
+    return 2;
+  }
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    const summary = await runPipeline({
+      plan,
+      kernels,
+      createOperator,
+      ...(trigger ? { trigger } : {}),
+      ...(maxBatches !== undefined ? { maxBatches } : {}),
+      cwd: process.cwd(),
+      env: process.env,
+      stdout: { write: (text: string) => io.out(text) },
+      log: (line) => io.err(line + "\n"),
+      ...(values.progress ? { progress: (p) => io.err(JSON.stringify(p) + "\n") } : {}),
+      signal: abort.signal,
+    });
+    const rejected = Object.values(summary.deadLetters).reduce((a, b) => a + (b ?? 0), 0);
+    io.err(`${plan.pipeline.name}: ${summary.batches} batch${summary.batches === 1 ? "" : "es"}, ${summary.inputRows} rows in, ${summary.outputRows} rows out${rejected ? `, ${rejected} rejected` : ""}\n`);
+    return 0;
+  } catch (error) {
+    io.err(`${plan.pipeline.name}: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}
+
+/** Runs the program's test blocks and prints each as passed or failed, with a diff. */
+export function reportTests(plan: PhysicalPlan, kernels: KernelModule, io: ProgramIo): number {
+  const results = runTests(plan, kernels, createOperator);
+  for (const result of results) {
+    io.out(`${result.passed ? "PASS" : "FAIL"} ${result.name}\n`);
+    if (result.failure) io.out(result.failure.replace(/^/gm, "  ") + "\n");
+  }
+  const failed = results.filter((r) => !r.passed).length;
+  io.out(`${results.length - failed} passed, ${failed} failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+export function parseTrigger(text: string): Trigger | "invalid" {
+  if (text === "once" || text === "available_now") return { kind: text };
+  const every = /^every:([0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (!every) return "invalid";
+  const unit = { ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000, d: 86_400_000_000 }[every[2] as "ms"];
+  const micros = Number(every[1]) * unit;
+  return micros > 0 ? { kind: "every", micros } : "invalid";
+}
+
+/** The entry a bundle calls when it loads: runs with the process's arguments and sets its exit code. */
+export async function runBundle(plan: PhysicalPlan, kernels: KernelModule): Promise<void> {
+  process.exitCode = await runProgram(plan, kernels, process.argv.slice(2));
+}
