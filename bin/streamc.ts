@@ -152,9 +152,17 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   if (/\.(mjs|js)$/.test(file)) {
     return new Promise((done) => {
       const child = spawn(process.execPath, [file, ...options], { stdio: ["ignore", "pipe", "pipe"] });
+      // A stop request to `streamc` is a stop request to the bundle: it finishes its batch and exits.
+      const forward = (signal: NodeJS.Signals) => child.kill(signal);
+      process.on("SIGINT", forward);
+      process.on("SIGTERM", forward);
       child.stdout.on("data", (chunk: Buffer) => io.out(chunk.toString()));
       child.stderr.on("data", (chunk: Buffer) => io.err(chunk.toString()));
-      child.on("close", (code) => done(code ?? 1));
+      child.on("close", (code) => {
+        process.off("SIGINT", forward);
+        process.off("SIGTERM", forward);
+        done(code ?? 1);
+      });
     });
   }
   let text: string;

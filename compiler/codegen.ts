@@ -431,8 +431,13 @@ class KernelWriter {
     return name;
   }
 
+  /**
+   * Whether the current row's value is null. Every column is checked, even one typed non-null:
+   * arithmetic that overflows, or a function out of its range, gives null in a column the checker
+   * typed non-null (SQL's choice over a wrong number). Without nulls the bitmap is `null`, so the
+   * check is one predictable branch.
+   */
   private nullOf(column: ColumnInfo): string {
-    if (!column.nullable) return "false";
     const v = this.accessor(column, "v", () => `rt.validity(${column.data})`);
     return `(${v} !== null && ((${v}[i >> 3] >> (i & 7)) & 1) === 0)`;
   }

@@ -70,7 +70,7 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
       signal: abort.signal,
     });
     const rejected = Object.values(summary.deadLetters).reduce((a, b) => a + (b ?? 0), 0);
-    io.err(`${plan.pipeline.name}: ${summary.batches} batch${summary.batches === 1 ? "" : "es"}, ${summary.inputRows} rows in, ${summary.outputRows} rows out${rejected ? `, ${rejected} rejected` : ""}\n`);
+    io.err(`${plan.pipeline.name}: ${count(summary.batches, "batch", "batches")}, ${count(summary.inputRows, "row")} in, ${count(summary.outputRows, "row")} out${rejected ? `, ${rejected} rejected` : ""}\n`);
     return 0;
   } catch (error) {
     io.err(`${plan.pipeline.name}: ${(error as Error).message}\n`);
@@ -105,4 +105,8 @@ export function parseTrigger(text: string): Trigger | "invalid" {
 /** The entry a bundle calls when it loads: runs with the process's arguments and sets its exit code. */
 export async function runBundle(plan: PhysicalPlan, kernels: KernelModule): Promise<void> {
   process.exitCode = await runProgram(plan, kernels, process.argv.slice(2));
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -109,13 +109,16 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   let finalBatchDone = false;
   let lastRunWatermark = dataflow.currentWatermark;
   let batchId = 0;
+  const startLatest = new Map<Source, Offset>();
   try {
     while (!options.signal?.aborted && (options.maxBatches === undefined || batchId < options.maxBatches)) {
       const started = performance.now();
       const ranges = new Map<Source, Range>();
       const behind = new Map<Source, number>();
       for (const source of sources) {
-        const latest = await source.latest();
+        // `available_now` drains what was there when it started, so it ends even while data keeps coming.
+        const latest = trigger.kind === "available_now" ? (startLatest.get(source) ?? (await source.latest())) : await source.latest();
+        if (trigger.kind === "available_now") startLatest.set(source, latest);
         const from = offsets.get(source.id);
         const range = source.plan(from, { latest, ...(trigger.kind === "once" ? { uncapped: true } : {}) });
         if (range !== undefined) ranges.set(source, range);
