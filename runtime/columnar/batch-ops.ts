@@ -123,9 +123,25 @@ export function concatBatches(schema: Schema, batches: readonly Batch[]): Batch 
   return { schema, length, columns };
 }
 
+/** `batch` with dictionary-encoded columns decoded, so that its columns match `arrowType` exactly. */
+export function plainBatch(batch: Batch): Batch {
+  if (!batch.columns.some((c) => (c as arrow.Data<arrow.Dictionary>).dictionary)) return batch;
+  const columns = batch.columns.map((column, i) => {
+    if (!(column as arrow.Data<arrow.Dictionary>).dictionary) return column;
+    const field = batch.schema.fields[i]!;
+    const read = cellReader(column, field.type);
+    const builder = columnBuilder(field, batch.length);
+    for (let r = 0; r < batch.length; r++) builder.append(read(r));
+    return builder.finish();
+  });
+  return { schema: batch.schema, length: batch.length, columns };
+}
+
+/** An Arrow record batch in the declared layout (dictionary-encoded columns decoded). */
 export function toRecordBatch(batch: Batch): arrow.RecordBatch {
   const schema = arrowSchema(batch.schema);
-  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.length, nullCount: 0, children: batch.columns as arrow.Data[] });
+  const plain = plainBatch(batch);
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: plain.length, nullCount: 0, children: plain.columns as arrow.Data[] });
   return new arrow.RecordBatch(schema, struct);
 }
 

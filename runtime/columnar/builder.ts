@@ -3,7 +3,9 @@
  *
  * Contract: `columnBuilder(field)` appends `CellValue`s (values.ts) of the field's type, or null,
  * and `finish()` returns an Arrow `Data` of offset 0 in the layout of arrow-types.ts, then starts
- * over empty. Appending a value of the wrong JS type is a programming error (it throws); decoders
+ * over empty. With `{ dictionary: true }` a string column that repeats its values comes out
+ * dictionary-encoded (see `StringBuilder`); sources use it, so that expressions and grouping work
+ * once per distinct value. Appending a value of the wrong JS type is a programming error (it throws); decoders
  * check types before they append.
  */
 import * as arrow from "apache-arrow";
@@ -19,7 +21,8 @@ export interface ColumnBuilder {
   finish(): arrow.Data;
 }
 
-export function columnBuilder(field: Field, capacity = 1024): ColumnBuilder {
+export function columnBuilder(field: Field, capacity = 1024, options: { dictionary?: boolean } = {}): ColumnBuilder {
+  if (options.dictionary && field.type.kind === "string") return new StringBuilder(field, field.type);
   return makeBuilder(field.type, field, Math.max(16, capacity));
 }
 
@@ -211,6 +214,59 @@ class VariableBuilder extends BaseBuilder {
     return arrow.makeData({ type: this.type as arrow.Utf8, length, nullCount, nullBitmap, valueOffsets, data });
   }
 }
+
+/**
+ * Strings, dictionary-encoded when they repeat: values are interned as they arrive, and a column
+ * with at most half as many distinct values as rows (and at most `MAX_DICTIONARY` of them) comes
+ * out as `Dictionary<Utf8, Int32>`; any other as plain Utf8.
+ */
+class StringBuilder extends BaseBuilder {
+  private readonly plain: VariableBuilder;
+  private interned: Map<string, number> | undefined = new Map();
+  private indices = new Int32Array(128);
+
+  constructor(field: Field, dataType: DataType) {
+    super(field, dataType);
+    this.plain = new VariableBuilder(field, dataType);
+  }
+  protected put(value: CellValue): void {
+    if (typeof value !== "string") throw new TypeError(`string column ${this.field.name} got ${typeof value}`);
+    this.plain.append(value);
+    if (!this.interned) return;
+    let index = this.interned.get(value);
+    if (index === undefined) {
+      if (this.interned.size >= MAX_DICTIONARY) {
+        this.interned = undefined;
+        return;
+      }
+      index = this.interned.size;
+      this.interned.set(value, index);
+    }
+    this.indices = grow(this.indices, this.length + 1);
+    this.indices[this.length] = index;
+  }
+  protected putNull(): void {
+    this.plain.appendNull();
+    if (!this.interned) return;
+    this.indices = grow(this.indices, this.length + 1);
+    this.indices[this.length] = 0;
+  }
+  protected build(length: number, nullBitmap: Uint8Array, nullCount: number): arrow.Data {
+    const plain = this.plain.finish();
+    const interned = this.interned;
+    const indices = this.indices.slice(0, length);
+    this.interned = new Map();
+    this.indices = new Int32Array(128);
+    if (!interned || interned.size === 0 || interned.size * 2 > length) return plain;
+    const entries = new VariableBuilder({ name: this.field.name, type: this.dataType, nullable: false }, this.dataType);
+    for (const value of interned.keys()) entries.append(value);
+    const dictionary = arrow.makeVector(entries.finish());
+    return arrow.makeData({ type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), length, nullCount, nullBitmap, data: indices, dictionary } as never);
+  }
+}
+
+/** The most distinct values a dictionary-encoded string column holds. */
+export const MAX_DICTIONARY = 65_536;
 
 class ListBuilder extends BaseBuilder {
   private offsets = new Int32Array(129);

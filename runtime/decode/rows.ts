@@ -46,7 +46,7 @@ export class RowCollector {
     readonly schema: Schema,
     options: DecodeOptions,
   ) {
-    this.builders = schema.fields.map((f) => columnBuilder(f));
+    this.builders = schema.fields.map((f) => columnBuilder(f, 1024, { dictionary: true }));
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.now = options.now ?? wallClockMicros;
     this.source = options.source;

@@ -12,23 +12,9 @@ import type { Field, Schema } from "../plan.ts";
 import { arrowType } from "../columnar/arrow-types.ts";
 import type { Batch } from "../columnar/batch.ts";
 import { columnBuilder } from "../columnar/builder.ts";
-import { cellReader } from "../columnar/read.ts";
+import { plainBatch } from "../columnar/batch-ops.ts";
 
 const STATE_TAG = "streamc.state";
-
-/** `batch` with dictionary-encoded columns decoded, so that its columns match `arrowType` exactly. */
-export function plainBatch(batch: Batch): Batch {
-  if (!batch.columns.some((c) => (c as arrow.Data<arrow.Dictionary>).dictionary)) return batch;
-  const columns = batch.columns.map((column, i) => {
-    if (!(column as arrow.Data<arrow.Dictionary>).dictionary) return column;
-    const field = batch.schema.fields[i]!;
-    const read = cellReader(column, field.type);
-    const builder = columnBuilder(field, batch.length);
-    for (let r = 0; r < batch.length; r++) builder.append(read(r));
-    return builder.finish();
-  });
-  return { schema: batch.schema, length: batch.length, columns };
-}
 
 /** A column of `length` nulls of `field`'s type. */
 export function nullColumn(field: Field, length: number): arrow.Data {

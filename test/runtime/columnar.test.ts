@@ -62,3 +62,38 @@ describe("columnar batches", () => {
     ]);
   });
 });
+
+describe("dictionary-encoded strings", () => {
+  const field = { name: "country", type: { kind: "string" as const }, nullable: true };
+
+  it("come out of a dictionary builder when values repeat, and read back the same", async () => {
+    const { columnBuilder } = await import("../../runtime/columnar/builder.ts");
+    const { cellReader } = await import("../../runtime/columnar/read.ts");
+    const values = ["de", "fr", null, "de", "de", "fr", "de", null];
+    const builder = columnBuilder(field, 8, { dictionary: true });
+    for (const v of values) builder.append(v);
+    const data = builder.finish();
+    expect(data.type).toBeInstanceOf(arrow.Dictionary);
+    expect((data as arrow.Data<arrow.Dictionary>).dictionary!.toArray()).toEqual(["de", "fr"]);
+    const read = cellReader(data, field.type);
+    expect(values.map((_, i) => read(i))).toEqual(values);
+  });
+
+  it("stay plain when most values differ", async () => {
+    const { columnBuilder } = await import("../../runtime/columnar/builder.ts");
+    const builder = columnBuilder(field, 8, { dictionary: true });
+    for (const v of ["a", "b", "c", "a"]) builder.append(v);
+    expect(builder.finish().type).toBeInstanceOf(arrow.Utf8);
+  });
+
+  it("are what the JSON decoder produces for a low-cardinality column, and sinks write them plain", async () => {
+    const { decodeJsonLines } = await import("../../runtime/decode/json.ts");
+    const decodeSchema: Schema = { fields: [field, { name: "n", type: { kind: "int" }, nullable: false }] };
+    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ country: ["de", "fr", "it"][i % 3], n: i })).join("\n");
+    const { batch } = decodeJsonLines(decodeSchema, new TextEncoder().encode(lines), "lines.json", { source: "t" });
+    expect(batch.columns[0]!.type).toBeInstanceOf(arrow.Dictionary);
+    const table = toArrowTable(decodeSchema, [batch]);
+    expect(table.schema.fields[0]!.type).toBeInstanceOf(arrow.Utf8);
+    expect(table.getChild("country")!.toArray().slice(0, 4)).toEqual(["de", "fr", "it", "de"]);
+  });
+});
