@@ -140,18 +140,25 @@ function access(data: Data, type: DataType): Access {
 
 // ---- building result columns -----------------------------------------------------------------
 
+/** A validity bitmap built value by value; allocated at the first null only. */
 class OutValidity {
-  private readonly bits: Uint8Array;
+  private bits: Uint8Array | undefined;
   private nulls = 0;
-  constructor(length: number) {
-    this.bits = new Uint8Array((length + 7) >> 3);
-  }
+  constructor(private readonly length: number) {}
   set(index: number, valid: boolean): void {
-    if (valid) this.bits[index >> 3]! |= 1 << (index & 7);
-    else this.nulls++;
+    if (valid) {
+      if (this.bits) this.bits[index >> 3]! |= 1 << (index & 7);
+      return;
+    }
+    if (!this.bits) {
+      // Every value before this one was valid.
+      this.bits = new Uint8Array((this.length + 7) >> 3);
+      for (let i = 0; i < index; i++) this.bits[i >> 3]! |= 1 << (i & 7);
+    }
+    this.nulls++;
   }
   finish(): { nullBitmap: Uint8Array; nullCount: number } {
-    return this.nulls > 0 ? { nullBitmap: this.bits, nullCount: this.nulls } : { nullBitmap: new Uint8Array(0), nullCount: 0 };
+    return this.bits ? { nullBitmap: this.bits, nullCount: this.nulls } : { nullBitmap: new Uint8Array(0), nullCount: 0 };
   }
 }
 

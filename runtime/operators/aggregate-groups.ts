@@ -1,23 +1,28 @@
 /**
- * The aggregate operator's group table: grouping keys encoded as fixed-width 32-bit words, an
- * open-addressing hash table from (key words, window start) to a dense group id, and the id
- * allocator the accumulators' typed arrays are indexed by.
+ * The aggregate operator's groups: grouping keys encoded as fixed-width 32-bit words, one
+ * open-addressing table of groups per window start, and the id allocator the accumulators'
+ * typed arrays are indexed by.
  *
  * Contract:
  * - `KeyCodec` turns a batch's key columns into `width` words per row (row-major) and a hash per
  *   row, without allocating per row. Fixed-width types are their own bits (`int`, `date`, `bool`:
  *   one word; `long`, `timestamp`, `double`: two, with -0 and NaN made canonical; `decimal`: four).
- *   Strings and bytes are interned (a byte-level hash table over one arena: a row's UTF-8 bytes are
- *   hashed and compared where they lie in the Arrow buffer; a dictionary-encoded column interns each
- *   dictionary entry once per batch) and stand as their interned id; other types (lists, structs)
- *   are interned by a canonical text. When a key may be null, word 0 holds one null bit per key
- *   column, so null is a group of its own (SQL `GROUP BY`). Interned values are reference-counted
- *   by the groups that hold them (`retain`/`release`) and forgotten when no group does; `sweep`
- *   forgets the ones a batch interned without making a group of them (late rows).
- * - `GroupTable.assign` maps entries to group ids, inserting new groups; ids come from an
- *   `IdAllocator` (freed ids are reused, last freed first) whose growth is reported so that
- *   per-group state can grow with it. `remove` frees a group (backward-shift deletion keeps the
- *   probe sequences intact). Equal keys and window start give the same id as long as the group lives.
+ *   Strings and bytes take four words: the length and the bytes themselves when there are at most
+ *   12 (read where they lie in the Arrow buffer; a dictionary-encoded column is read once per
+ *   entry per batch), else the first bytes and an interned id (a byte-level hash table over one
+ *   arena); other types (lists, structs) are interned by a canonical text. When a key may be null,
+ *   word 0 holds one null bit per nullable key column, so null is a group of its own (SQL
+ *   `GROUP BY`). Interned values are reference-counted by the groups that hold them
+ *   (`retain`/`release`) and forgotten in bulk once unused ones pile up; `sweep` counts the ones a
+ *   batch interned without making a group of them (late rows).
+ * - `GroupTable.assign` maps entries (a row and a window start) to group ids, inserting new
+ *   groups; each window start has its own table, whose slots hold the key words (a probe reads one
+ *   place) and whose group list keeps creation order. A closing window is dropped whole
+ *   (`dropWindow`), its groups freed in creation order. Ids come from an `IdAllocator` (freed ids are
+ *   reused, last freed first) whose growth is reported so that per-group state can grow with it.
+ *   Equal keys and window start give the same id as long as the group lives; which ids are given
+ *   depends only on the sequence of inserts and drops, so a restored table (`insertAt` in
+ *   `groupsInOrder` order, with the allocator's state) continues exactly as the original.
  */
 import * as arrow from "apache-arrow";
 import type { Data } from "apache-arrow";
@@ -29,8 +34,8 @@ import type { CellValue } from "../columnar/values.ts";
 import { fmix32, hashBytes, hashWord, hashWords2, mix32 } from "../../stdlib/hyperloglog.ts";
 import { int64Words, validityOf, variableColumn } from "../../stdlib/aggregate-accumulators.ts";
 
-const TWO_32 = 4294967296;
 const KEY_SEED = 0x5bd1e995;
+const LITTLE_ENDIAN = new Uint8Array(Int32Array.of(1).buffer)[0] === 1;
 
 function grownI32(array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
   if (needed <= array.length) return array;
@@ -116,24 +121,68 @@ export class IdAllocator {
 
 // ---- interning ---------------------------------------------------------------------------------
 
-/** Byte strings to dense ids, reference-counted; bytes live in one arena, compacted now and then. */
+/**
+ * Open addressing with linear probing over slots of `stride` words: `[id + 1 (0: empty), hash,
+ * payload...]`. The payload lets a probe decide without reading anything else.
+ */
+function slotTable(size: number, stride: number): Int32Array<ArrayBuffer> {
+  return new Int32Array(size * stride);
+}
+
+/** The same entries in a table twice as large. */
+function grownSlots(old: Int32Array, stride: number): Int32Array<ArrayBuffer> {
+  const size = (2 * old.length) / stride;
+  const slots = new Int32Array(size * stride);
+  const mask = size - 1;
+  for (let p = 0; p < old.length; p += stride) {
+    if (old[p] === 0) continue;
+    let q = (old[p + 1]! & mask) * stride;
+    while (slots[q] !== 0) q = q === (size - 1) * stride ? 0 : q + stride;
+    for (let k = 0; k < stride; k++) slots[q + k] = old[p + k]!;
+  }
+  return slots;
+}
+
+/** Takes `id` (hash `h`) out, shifting later entries of its run back (backward-shift deletion). */
+function removeFromSlots(slots: Int32Array, stride: number, id: number, h: number): void {
+  const mask = slots.length / stride - 1;
+  let i = h & mask;
+  while (slots[i * stride] !== id + 1) i = (i + 1) & mask;
+  let j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    const e = slots[j * stride]!;
+    if (e === 0) break;
+    const home = slots[j * stride + 1]! & mask;
+    // Leave the entry where it is if its home lies cyclically in (i, j].
+    if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+    for (let k = 0; k < stride; k++) slots[i * stride + k] = slots[j * stride + k]!;
+    i = j;
+  }
+  for (let k = 0; k < stride; k++) slots[i * stride + k] = 0;
+}
+
+/**
+ * Byte strings to dense ids, reference-counted. Bytes live in one arena (compacted now and then);
+ * a slot is `[id + 1, hash, arena start, length]`.
+ */
 class BytesInterner {
   private arena = new Uint8Array(1 << 16);
   private end = 0;
   private garbage = 0;
-  private starts = new Int32Array(0);
-  private lengths = new Int32Array(0);
+  /** Per id: the start of its bytes in the arena, then their length (as in its slot). */
+  private meta = new Int32Array(0);
   private hashes = new Int32Array(0);
   private refs = new Int32Array(0);
-  private slots = new Int32Array(1024);
-  private mask = 1023;
+  private slots = slotTable(1024, 4);
   private readonly ids: IdAllocator;
   private created: number[] = [];
+  /** Releases to zero since the last bulk forget. */
+  private zeroes = 0;
 
   constructor() {
     this.ids = new IdAllocator((capacity) => {
-      this.starts = grownI32(this.starts, capacity);
-      this.lengths = grownI32(this.lengths, capacity);
+      this.meta = grownI32(this.meta, 2 * capacity);
       this.hashes = grownI32(this.hashes, capacity);
       this.refs = grownI32(this.refs, capacity);
     });
@@ -142,30 +191,38 @@ class BytesInterner {
   intern(bytes: Uint8Array, start: number, end: number, h: number): number {
     const length = end - start;
     const arena = this.arena;
-    let slot = h & this.mask;
+    const slots = this.slots;
+    const mask = (slots.length >> 2) - 1;
+    let slot = h & mask;
     for (;;) {
-      const e = this.slots[slot]!;
+      const p = slot << 2;
+      const e = slots[p]!;
       if (e === 0) break;
-      const id = e - 1;
-      if (this.hashes[id] === h && this.lengths[id] === length) {
-        const at = this.starts[id]!;
+      if (slots[p + 1] === h && slots[p + 3] === length) {
+        const at = slots[p + 2]!;
         let k = 0;
         while (k < length && arena[at + k] === bytes[start + k]) k++;
-        if (k === length) return id;
+        if (k === length) return e - 1;
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 1) & mask;
     }
     const id = this.ids.allocate();
     if (this.end + length > this.arena.length) this.makeRoom(length);
-    this.arena.set(bytes.subarray(start, end), this.end);
-    this.starts[id] = this.end;
-    this.lengths[id] = length;
+    const target = this.arena;
+    const at = this.end;
+    for (let k = 0; k < length; k++) target[at + k] = bytes[start + k]!;
+    this.end = at + length;
+    this.meta[2 * id] = at;
+    this.meta[2 * id + 1] = length;
     this.hashes[id] = h;
     this.refs[id] = 0;
-    this.end += length;
-    this.slots[slot] = id + 1;
+    const p = slot << 2;
+    slots[p] = id + 1;
+    slots[p + 1] = h;
+    slots[p + 2] = at;
+    slots[p + 3] = length;
     this.created.push(id);
-    if (this.ids.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    if (this.ids.count * 8 > slots.length) this.slots = grownSlots(slots, 4);
     return id;
   }
 
@@ -173,17 +230,28 @@ class BytesInterner {
     this.refs[id]!++;
   }
 
+  /**
+   * A value that no group holds any more is not forgotten at once: keys tend to come back (the
+   * next window of the same key). Values are forgotten in bulk, after as many releases to zero as
+   * half the values interned (so a scan is amortised, and memory stays within a small multiple of
+   * what the groups hold).
+   */
   release(id: number): void {
-    if (--this.refs[id]! === 0) this.forget(id);
+    if (--this.refs[id]! === 0) this.released();
   }
 
+  /** Counts the values the current batch interned without a group taking them (late rows). */
   sweep(): void {
-    for (const id of this.created) if (this.ids.live[id] === 1 && this.refs[id] === 0) this.forget(id);
+    for (const id of this.created) if (this.ids.live[id] === 1 && this.refs[id] === 0) this.released();
     this.created = [];
   }
 
-  view(id: number): { bytes: Uint8Array; start: number; length: number } {
-    return { bytes: this.arena, start: this.starts[id]!, length: this.lengths[id]! };
+  private released(): void {
+    if (++this.zeroes > 1024 && this.zeroes * 2 > this.ids.count) {
+      const live = this.ids.live;
+      for (let id = 0; id < this.ids.next; id++) if (live[id] === 1 && this.refs[id] === 0) this.forget(id);
+      this.zeroes = 0;
+    }
   }
 
   get arenaBytes(): Uint8Array {
@@ -191,11 +259,11 @@ class BytesInterner {
   }
 
   start(id: number): number {
-    return this.starts[id]!;
+    return this.meta[2 * id]!;
   }
 
   length(id: number): number {
-    return this.lengths[id]!;
+    return this.meta[2 * id + 1]!;
   }
 
   memoryBytes(): number {
@@ -203,8 +271,8 @@ class BytesInterner {
   }
 
   private forget(id: number): void {
-    removeFromSlots(this.slots, this.mask, id, this.hashes);
-    this.garbage += this.lengths[id]!;
+    removeFromSlots(this.slots, 4, id, this.hashes[id]!);
+    this.garbage += this.meta[2 * id + 1]!;
     this.ids.release(id);
   }
 
@@ -217,53 +285,24 @@ class BytesInterner {
     this.compact(Math.max(2 * this.arena.length, 2 * (liveBytes + length)));
   }
 
+  /** Copies the live bytes, slot by slot, to the front of an arena of `size` bytes. */
   private compact(size: number): void {
     const arena = new Uint8Array(size);
+    const slots = this.slots;
     let end = 0;
-    for (let id = 0; id < this.ids.next; id++) {
-      if (this.ids.live[id] !== 1) continue;
-      const start = this.starts[id]!;
-      const length = this.lengths[id]!;
-      arena.set(this.arena.subarray(start, start + length), end);
-      this.starts[id] = end;
+    for (let p = 0; p < slots.length; p += 4) {
+      const e = slots[p]!;
+      if (e === 0) continue;
+      const start = slots[p + 2]!;
+      const length = slots[p + 3]!;
+      for (let k = 0; k < length; k++) arena[end + k] = this.arena[start + k]!;
+      slots[p + 2] = end;
+      this.meta[2 * (e - 1)] = end;
       end += length;
     }
     this.arena = arena;
     this.end = end;
     this.garbage = 0;
-  }
-
-  private rehash(size: number): void {
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
-    for (let id = 0; id < this.ids.next; id++) {
-      if (this.ids.live[id] !== 1) continue;
-      let slot = this.hashes[id]! & this.mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.slots[slot] = id + 1;
-    }
-  }
-}
-
-/**
- * Removes id `id` from a linear-probing table of `id + 1` entries whose home slot is
- * `hashes[id] & mask`, shifting later entries of the run back so that no probe sequence breaks.
- */
-function removeFromSlots(slots: Int32Array, mask: number, id: number, hashes: Int32Array): void {
-  let i = hashes[id]! & mask;
-  while (slots[i] !== id + 1) i = (i + 1) & mask;
-  slots[i] = 0;
-  let j = i;
-  for (;;) {
-    j = (j + 1) & mask;
-    const e = slots[j]!;
-    if (e === 0) return;
-    const home = hashes[e - 1]! & mask;
-    // Leave the entry where it is if its home lies cyclically in (i, j].
-    if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
-    slots[i] = e;
-    slots[j] = 0;
-    i = j;
   }
 }
 
@@ -475,62 +514,99 @@ class FixedPart implements KeyPart {
   }
 }
 
-/** string and bytes keys: interned ids. */
+/**
+ * string and bytes keys, as four words: the length, then the bytes themselves when there are at
+ * most 12 (zero-padded), or else the first four bytes, the interned id and -1 (the length tells
+ * which). Equal values give equal words either way, and short keys (the usual ids and names) need
+ * no interning at all.
+ */
 class BytesPart implements KeyPart {
-  readonly width = 1;
+  readonly width = 4;
   private readonly interner = new BytesInterner();
-  private dictIds = new Int32Array(0);
+  private dictWords = new Int32Array(0);
+  private dictDone = new Uint8Array(0);
 
   constructor(private readonly type: DataType) {}
+
+  /** The four words of `bytes[start, end)` at `out[at...]`. */
+  private words(bytes: Uint8Array, start: number, end: number, out: Int32Array, at: number): void {
+    const length = end - start;
+    out[at] = length;
+    if (length <= 12) {
+      let w0 = 0;
+      let w1 = 0;
+      let w2 = 0;
+      for (let k = 0; k < length; k++) {
+        const b = bytes[start + k]! << ((k & 3) << 3);
+        if (k < 4) w0 |= b;
+        else if (k < 8) w1 |= b;
+        else w2 |= b;
+      }
+      out[at + 1] = w0;
+      out[at + 2] = w1;
+      out[at + 3] = w2;
+      return;
+    }
+    out[at + 1] = bytes[start]! | (bytes[start + 1]! << 8) | (bytes[start + 2]! << 16) | (bytes[start + 3]! << 24);
+    out[at + 2] = this.interner.intern(bytes, start, end, hashBytes(bytes, start, end, KEY_SEED));
+    out[at + 3] = -1;
+  }
 
   encode(data: Data, n: number, out: Int32Array, stride: number, at: number, nullBit: number): void {
     const bits = nullBit === 0 ? null : validityOf(data);
     const v = variableColumn(data);
     const offsets = v.offsets;
     const bytes = v.bytes;
-    const interner = this.interner;
     if (v.index !== null) {
-      if (this.dictIds.length < v.size) this.dictIds = new Int32Array(v.size);
-      const dictIds = this.dictIds;
-      dictIds.fill(-1, 0, v.size);
+      // Dictionary-encoded: each entry's words once per batch, then copies.
+      if (this.dictDone.length < v.size) {
+        this.dictDone = new Uint8Array(v.size);
+        this.dictWords = new Int32Array(4 * v.size);
+      } else this.dictDone.fill(0, 0, v.size);
+      const dictWords = this.dictWords;
+      const done = this.dictDone;
       const index = v.index;
       for (let r = 0; r < n; r++) {
-        const base = r * stride;
+        const base = r * stride + at;
         if (bits !== null && ((bits[r >> 3]! >> (r & 7)) & 1) === 0) {
-          out[base] = out[base]! | nullBit;
-          out[base + at] = 0;
+          out[r * stride] = out[r * stride]! | nullBit;
+          out[base] = out[base + 1] = out[base + 2] = out[base + 3] = 0;
           continue;
         }
         const p = index[r]!;
-        let id = dictIds[p]!;
-        if (id < 0) {
-          const s = offsets[p]!;
-          const e = offsets[p + 1]!;
-          id = dictIds[p] = interner.intern(bytes, s, e, hashBytes(bytes, s, e, KEY_SEED));
+        if (done[p] === 0) {
+          this.words(bytes, offsets[p]!, offsets[p + 1]!, dictWords, 4 * p);
+          done[p] = 1;
         }
-        out[base + at] = id;
+        out[base] = dictWords[4 * p]!;
+        out[base + 1] = dictWords[4 * p + 1]!;
+        out[base + 2] = dictWords[4 * p + 2]!;
+        out[base + 3] = dictWords[4 * p + 3]!;
       }
       return;
     }
     for (let r = 0; r < n; r++) {
-      const base = r * stride;
+      const base = r * stride + at;
       if (bits !== null && ((bits[r >> 3]! >> (r & 7)) & 1) === 0) {
-        out[base] = out[base]! | nullBit;
-        out[base + at] = 0;
+        out[r * stride] = out[r * stride]! | nullBit;
+        out[base] = out[base + 1] = out[base + 2] = out[base + 3] = 0;
         continue;
       }
-      const s = offsets[r]!;
-      const e = offsets[r + 1]!;
-      out[base + at] = interner.intern(bytes, s, e, hashBytes(bytes, s, e, KEY_SEED));
+      this.words(bytes, offsets[r]!, offsets[r + 1]!, out, base);
     }
   }
 
+  /** Whether the key at `words[base]` (word 0: null bits) holds an interned id. */
+  private interned(words: Int32Array, base: number, at: number, nullBit: number): boolean {
+    return (nullBit === 0 || (words[base]! & nullBit) === 0) && words[base + at]! > 12;
+  }
+
   retain(words: Int32Array, base: number, at = 0, nullBit = 0): void {
-    if (nullBit === 0 || (words[base]! & nullBit) === 0) this.interner.retain(words[base + at]!);
+    if (this.interned(words, base, at, nullBit)) this.interner.retain(words[base + at + 2]!);
   }
 
   release(words: Int32Array, base: number, at = 0, nullBit = 0): void {
-    if (nullBit === 0 || (words[base]! & nullBit) === 0) this.interner.release(words[base + at]!);
+    if (this.interned(words, base, at, nullBit)) this.interner.release(words[base + at + 2]!);
   }
 
   sweep(): void {
@@ -540,27 +616,39 @@ class BytesPart implements KeyPart {
   build(words: Int32Array, stride: number, at: number, groups: Int32Array, nullBit: number): Data {
     const n = groups.length;
     const offsets = new Int32Array(n + 1);
-    const interner = this.interner;
     let total = 0;
     for (let i = 0; i < n; i++) {
       const base = groups[i]! * stride;
-      if (nullBit === 0 || (words[base]! & nullBit) === 0) total += interner.length(words[base + at]!);
+      if (nullBit === 0 || (words[base]! & nullBit) === 0) total += words[base + at]!;
       offsets[i + 1] = total;
     }
     const out = new Uint8Array(total);
-    const arena = interner.arenaBytes;
+    const interner = this.interner;
+    // On little-endian machines the words hold the bytes in order: copy them as bytes.
+    const bytes = LITTLE_ENDIAN ? new Uint8Array(words.buffer, words.byteOffset, words.length * 4) : undefined;
     for (let i = 0; i < n; i++) {
-      const base = groups[i]! * stride;
-      if (nullBit !== 0 && (words[base]! & nullBit) !== 0) continue;
-      const id = words[base + at]!;
-      const start = interner.start(id);
-      out.set(arena.subarray(start, start + interner.length(id)), offsets[i]!);
+      let to = offsets[i]!;
+      const length = offsets[i + 1]! - to;
+      if (length === 0) continue;
+      const base = groups[i]! * stride + at;
+      if (length <= 12) {
+        if (bytes) {
+          const from = (base + 1) * 4;
+          for (let k = 0; k < length; k++) out[to++] = bytes[from + k]!;
+        } else {
+          for (let k = 0; k < length; k++) out[to++] = (words[base + 1 + (k >> 2)]! >>> ((k & 3) << 3)) & 0xff;
+        }
+      } else {
+        const arena = interner.arenaBytes;
+        const from = interner.start(words[base + 2]!);
+        for (let k = 0; k < length; k++) out[to++] = arena[from + k]!;
+      }
     }
     return makeKeyColumn(this.type, words, stride, groups, nullBit, { valueOffsets: offsets, data: out });
   }
 
   memoryBytes(): number {
-    return this.interner.memoryBytes();
+    return this.interner.memoryBytes() + this.dictWords.byteLength;
   }
 }
 
@@ -710,29 +798,95 @@ export class KeyCodec {
 
 // ---- the table -----------------------------------------------------------------------------------
 
-/** The hash of a row's key hash and a window start. */
-export function withStart(rowHash: number, start: number): number {
-  return hashWords2(start >>> 0, Math.floor(start / TWO_32) | 0, rowHash);
+/**
+ * One window's groups: an open-addressing table (at most 3/4 full) whose slots hold the group id,
+ * the key's hash and the key words themselves (`[g + 1, hash, words...]`), so that a probe reads
+ * one place; and the window's group ids in insertion order.
+ */
+class WindowGroups {
+  slots: Int32Array<ArrayBuffer>;
+  mask: number;
+  count = 0;
+  groups: Int32Array<ArrayBuffer>;
+
+  /** `expected`: about how many groups the window will hold (the table starts big enough). */
+  constructor(
+    readonly stride: number,
+    expected: number,
+  ) {
+    let size = 64;
+    while (size * 3 < 4 * expected) size *= 2;
+    this.slots = new Int32Array(size * stride);
+    this.mask = size - 1;
+    this.groups = new Int32Array(Math.max(64, expected));
+  }
+
+  /** Appends `g` to the window's list; returns its position there. */
+  add(g: number): number {
+    if (this.count === this.groups.length) this.groups = grownI32(this.groups, this.count + 1);
+    this.groups[this.count] = g;
+    return this.count++;
+  }
+
+  grow(): void {
+    this.slots = grownSlots(this.slots, this.stride);
+    this.mask = this.slots.length / this.stride - 1;
+  }
+
+  /** Puts `g` (hash `h`, key at `words[base...]`) in a free slot (restore); returns its list position. */
+  place(g: number, h: number, words: Int32Array, base: number): number {
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    const stride = this.stride;
+    let slot = h & this.mask;
+    while (this.slots[slot * stride] !== 0) slot = (slot + 1) & this.mask;
+    const p = slot * stride;
+    this.slots[p] = g + 1;
+    this.slots[p + 1] = h;
+    for (let k = 2; k < stride; k++) this.slots[p + k] = words[base + k - 2]!;
+    return this.add(g);
+  }
+
+  /** Takes `g` (hash `h`, at `position` in the list) out; the last group of the list takes its place, and is returned (-1: none moved). */
+  remove(g: number, h: number, position: number): number {
+    removeFromSlots(this.slots, this.stride, g, h);
+    const last = this.groups[--this.count]!;
+    if (last === g) return -1;
+    this.groups[position] = last;
+    return last;
+  }
 }
 
+/**
+ * Groups by (key, window start): one `WindowGroups` table per window start (one in all without a
+ * window), so that a closing window goes as a whole, without touching the others.
+ */
 export class GroupTable {
   readonly ids: IdAllocator;
   /** Key words per group: `keys[g * width ...]`. */
   keys = new Int32Array(0);
-  hashes = new Int32Array(0);
   /** Window start per group (0 without a window). */
   starts = new Float64Array(0);
-  private slots = new Int32Array(1024);
-  private mask = 1023;
+  private hashes = new Int32Array(0);
+  /** Each group's position in its window's list. */
+  private positions = new Int32Array(0);
+  private readonly windows = new Map<number, WindowGroups>();
+  private lastStart = NaN;
+  private lastWindow: WindowGroups | undefined;
+  /** Dropped windows' (cleared) tables, for new windows. */
+  private spares: WindowGroups[] = [];
+  /** The most groups a window has held: new windows start with room for as many. */
+  private largest = 0;
 
   constructor(
     readonly codec: KeyCodec,
     onGrow: (capacity: number) => void,
   ) {
+    const width = codec.width;
     this.ids = new IdAllocator((capacity) => {
-      this.keys = grownI32(this.keys, capacity * codec.width);
-      this.hashes = grownI32(this.hashes, capacity);
+      this.keys = grownI32(this.keys, capacity * width);
       this.starts = grownF64(this.starts, capacity);
+      this.hashes = grownI32(this.hashes, capacity);
+      this.positions = grownI32(this.positions, capacity);
       onGrow(capacity);
     });
   }
@@ -741,79 +895,150 @@ export class GroupTable {
     return this.ids.count;
   }
 
+  private window(start: number): WindowGroups {
+    if (start === this.lastStart) return this.lastWindow!;
+    let window = this.windows.get(start);
+    if (!window) {
+      const spare = this.spares.pop();
+      if (spare) {
+        window = spare;
+        window.count = 0;
+      } else {
+        // A new window tends to hold about as many groups as the others did.
+        for (const other of this.windows.values()) if (other.count > this.largest) this.largest = other.count;
+        window = new WindowGroups(this.codec.width + 2, this.largest);
+      }
+      this.windows.set(start, window);
+    }
+    this.lastStart = start;
+    this.lastWindow = window;
+    return window;
+  }
+
   /**
    * Group ids for `count` entries: entry `i` is row `perRow === 1 ? i : floor(i / perRow)` of the
-   * codec's last `encode`, with window start `starts?.[i] ?? 0` and hash `hashes[i]`; entries whose
-   * `ids[i]` is negative are skipped. New groups are inserted (and their interned keys retained).
+   * codec's last `encode`, with window start `starts?.[i] ?? 0`; entries whose `ids[i]` is
+   * negative are skipped. New groups are inserted (and their interned keys retained).
    */
-  assign(count: number, perRow: number, hashes: Int32Array, starts: Float64Array | null, ids: Int32Array): void {
+  assign(count: number, perRow: number, starts: Float64Array | null, ids: Int32Array): void {
     const width = this.codec.width;
+    const stride = width + 2;
     const words = this.codec.words;
+    const rowHashes = this.codec.hashes;
+    let start = NaN;
+    let window: WindowGroups | undefined;
     for (let i = 0; i < count; i++) {
       if (ids[i]! < 0) continue;
-      const h = hashes[i]!;
-      const start = starts === null ? 0 : starts[i]!;
-      const base = (perRow === 1 ? i : (i / perRow) | 0) * width;
-      const slots = this.slots;
-      const mask = this.mask;
-      const groupHashes = this.hashes;
-      const groupStarts = this.starts;
-      const keys = this.keys;
+      const entryStart = starts === null ? 0 : starts[i]!;
+      if (entryStart !== start || window === undefined) {
+        start = entryStart;
+        window = this.window(start);
+      }
+      const row = perRow === 1 ? i : (i / perRow) | 0;
+      const base = row * width;
+      const h = rowHashes[row]!;
+      const slots = window.slots;
+      const mask = window.mask;
       let slot = h & mask;
       let found = -1;
       for (;;) {
-        const e = slots[slot]!;
+        const p = slot * stride;
+        const e = slots[p]!;
         if (e === 0) break;
-        const g = e - 1;
-        if (groupHashes[g] === h && groupStarts[g] === start) {
+        if (slots[p + 1] === h) {
           let k = 0;
-          const gb = g * width;
-          while (k < width && keys[gb + k] === words[base + k]) k++;
+          while (k < width && slots[p + 2 + k] === words[base + k]) k++;
           if (k === width) {
-            found = g;
+            found = e - 1;
             break;
           }
         }
         slot = (slot + 1) & mask;
       }
-      ids[i] = found >= 0 ? found : this.insert(slot, words, base, h, start);
+      if (found < 0) {
+        found = this.ids.allocate();
+        this.fill(found, words, base, h, start);
+        const p = slot * stride;
+        slots[p] = found + 1;
+        slots[p + 1] = h;
+        for (let k = 0; k < width; k++) slots[p + 2 + k] = words[base + k]!;
+        this.positions[found] = window.add(found);
+        if (window.count * 4 > (window.mask + 1) * 3) window.grow();
+      }
+      ids[i] = found;
     }
   }
 
-  private insert(slot: number, words: Int32Array, base: number, h: number, start: number): number {
-    const g = this.ids.allocate();
+  private fill(g: number, words: Int32Array, base: number, h: number, start: number): void {
     const width = this.codec.width;
     for (let k = 0; k < width; k++) this.keys[g * width + k] = words[base + k]!;
     this.hashes[g] = h;
     this.starts[g] = start;
-    this.slots[slot] = g + 1;
-    if (this.codec.interns) this.codec.retain(this.keys, g * width);
-    if (this.ids.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    return g;
-  }
-
-  /** Restore: makes the (empty) table ready for `count` groups put back with `insertAt`. */
-  reserve(count: number): void {
-    let size = 1024;
-    while (count * 2 > size) size *= 2;
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
-  }
-
-  /** Restore: puts group `g`, an id the allocator already holds, into the table (after `reserve`). */
-  insertAt(g: number, words: Int32Array, base: number, h: number, start: number): void {
-    const width = this.codec.width;
-    for (let k = 0; k < width; k++) this.keys[g * width + k] = words[base + k]!;
-    this.hashes[g] = h;
-    this.starts[g] = start;
-    let slot = h & this.mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-    this.slots[slot] = g + 1;
     if (this.codec.interns) this.codec.retain(this.keys, g * width);
   }
 
+  /** Restore: puts group `g` (an id the allocator holds) with the key of row `row` of the codec's last `encode`. */
+  insertAt(g: number, row: number, start: number): void {
+    const base = row * this.codec.width;
+    const h = this.codec.hashes[row]!;
+    this.fill(g, this.codec.words, base, h, start);
+    this.positions[g] = this.window(start).place(g, h, this.codec.words, base);
+  }
+
+  /** Window starts that hold groups, ascending. */
+  windowStarts(): number[] {
+    return [...this.windows.keys()].sort((a, b) => a - b);
+  }
+
+  /** The groups of the window at `start`, in the order they were inserted (a view, valid until the window is dropped). */
+  windowGroups(start: number): Int32Array {
+    const window = this.windows.get(start);
+    return window ? window.groups.subarray(0, window.count) : new Int32Array(0);
+  }
+
+  /**
+   * Every group: window by window (ascending starts), each in insertion order. Snapshots list
+   * groups in this order, so that a restored table has the same insertion order (which decides the
+   * order of output rows and of the free list when a window closes).
+   */
+  groupsInOrder(): Int32Array {
+    const out = new Int32Array(this.ids.count);
+    let at = 0;
+    for (const start of this.windowStarts()) {
+      const window = this.windows.get(start)!;
+      out.set(window.groups.subarray(0, window.count), at);
+      at += window.count;
+    }
+    return out;
+  }
+
+  /** Drops the window at `start` and frees its groups (in insertion order). */
+  dropWindow(start: number): void {
+    const window = this.windows.get(start);
+    if (!window) return;
+    const groups = window.groups;
+    for (let i = 0; i < window.count; i++) this.forget(groups[i]!);
+    this.windows.delete(start);
+    if (this.lastWindow === window) {
+      this.lastWindow = undefined;
+      this.lastStart = NaN;
+    }
+    if (window.count > this.largest) this.largest = window.count;
+    // New windows reuse the table (cleared), which spares allocating and faulting in pages.
+    if (this.spares.length === 0) {
+      window.slots.fill(0);
+      this.spares.push(window);
+    }
+  }
+
+  /** Frees one group (its window's list then no longer follows insertion order). */
   remove(g: number): void {
-    removeFromSlots(this.slots, this.mask, g, this.hashes);
+    const moved = this.window(this.starts[g]!).remove(g, this.hashes[g]!, this.positions[g]!);
+    if (moved >= 0) this.positions[moved] = this.positions[g]!;
+    this.forget(g);
+  }
+
+  private forget(g: number): void {
     if (this.codec.interns) this.codec.release(this.keys, g * this.codec.width);
     this.ids.release(g);
   }
@@ -824,17 +1049,8 @@ export class GroupTable {
   }
 
   memoryBytes(): number {
-    return this.keys.byteLength + this.hashes.byteLength + this.starts.byteLength + this.slots.byteLength + this.ids.capacity + this.codec.memoryBytes();
-  }
-
-  private rehash(size: number): void {
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
-    for (let g = 0; g < this.ids.next; g++) {
-      if (this.ids.live[g] !== 1) continue;
-      let slot = this.hashes[g]! & this.mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.slots[slot] = g + 1;
-    }
+    let bytes = this.keys.byteLength + this.starts.byteLength + this.hashes.byteLength + this.ids.capacity + this.codec.memoryBytes();
+    for (const w of this.windows.values()) bytes += w.slots.byteLength + w.groups.byteLength;
+    return bytes;
   }
 }

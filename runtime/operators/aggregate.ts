@@ -12,7 +12,8 @@
  *   2. every other row is added to the groups of its key (the `keys` kernels; null is a key of its
  *      own) and window(s);
  *   3. then, in `append` and `update` modes, every window that ends at or before W is closed:
- *      `append` emits its rows (ordered by window start, then group) and both drop its state.
+ *      `append` emits its rows and both drop its state. Rows come window by window (ascending
+ *      starts), each window's groups in the order they were created (sessions: by group id).
  * - `endOfBatch`: `update` emits the groups that rows of this batch reached (ascending group id);
  *   `complete` emits every group, every batch, and never drops state (an empty batch when there
  *   is no group). A global aggregate (no keys, no window) has its one group from the start, so in
@@ -42,7 +43,7 @@ import { int64Words } from "../../stdlib/aggregate-accumulators.ts";
 import { aggregateFunctions } from "../../stdlib/aggregate-functions.ts";
 import { formatField } from "../data-type.ts";
 import type { Emit, Operator, OperatorContext, OperatorMetrics } from "./operator.ts";
-import { GroupTable, IdAllocator, KeyCodec, withStart } from "./aggregate-groups.ts";
+import { GroupTable, IdAllocator, KeyCodec } from "./aggregate-groups.ts";
 import { SessionWindows, assignSlidingWindows } from "./window-assign.ts";
 
 export type AggregateNode = Extract<NodeSpec, { kind: "aggregate" }>;
@@ -73,16 +74,59 @@ function growF64(array: Float64Array<ArrayBuffer>, needed: number): Float64Array
 }
 
 /** A timestamp column from event-time numbers. */
-function timestampColumn(values: (i: number) => number, n: number): Data {
+function timestampColumn(source: Float64Array, groups: Int32Array, offset: number): Data {
+  const n = groups.length;
   const words = new Int32Array(2 * n);
-  for (let i = 0; i < n; i++) writeInt64(words, i, values(i));
+  let last = NaN;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < n; i++) {
+    const v = source[groups[i]!]! + offset;
+    if (v !== last) {
+      // Rows of one window share their times: convert once per run of equal values.
+      writeInt64(words, i, v);
+      lo = words[2 * i]!;
+      hi = words[2 * i + 1]!;
+      last = v;
+    } else {
+      words[2 * i] = lo;
+      words[2 * i + 1] = hi;
+    }
+  }
   return arrow.makeData({ type: arrowType({ kind: "timestamp" }), length: n, nullCount: 0, data: new BigInt64Array(words.buffer) } as never) as Data;
 }
 
-/** Event times of `column` (NaN for null). */
-function eventTimes(column: Data, n: number): Float64Array {
+/** The row of each entry when every row has `perRow` consecutive entries. */
+function rowsOfEntries(count: number, perRow: number): Int32Array {
+  const rows = new Int32Array(count);
+  for (let i = 0; i < count; i++) rows[i] = (i / perRow) | 0;
+  return rows;
+}
+
+/** The smallest start among entries with a group. */
+function earliestStart(ids: Int32Array, starts: Float64Array, count: number): number {
+  let min = Infinity;
+  for (let i = 0; i < count; i++) if (ids[i]! >= 0 && starts[i]! < min) min = starts[i]!;
+  return min;
+}
+
+/** Live ids whose window end is at or before `watermark` (ascending), and the earliest end among the others. */
+function closingWindows(live: Uint8Array, next: number, ends: Float64Array, offset: number, watermark: number): { closing: number[]; earliest: number } {
+  const closing: number[] = [];
+  let earliest = Infinity;
+  for (let g = 0; g < next; g++) {
+    if (live[g] !== 1) continue;
+    const end = ends[g]! + offset;
+    if (end <= watermark) closing.push(g);
+    else if (end < earliest) earliest = end;
+  }
+  return { closing, earliest };
+}
+
+/** Event times of `column` (NaN for null), into `into` when it is long enough. */
+function eventTimes(column: Data, n: number, into?: Float64Array): Float64Array {
   const words = int64Words(column);
-  const out = new Float64Array(n);
+  const out = into && into.length >= n ? into : new Float64Array(n);
   const bits = column.nullCount > 0 && column.nullBitmap && column.nullBitmap.length > 0 ? column.nullBitmap : null;
   for (let r = 0; r < n; r++) {
     out[r] = bits !== null && ((bits[r >> 3]! >> (r & 7)) & 1) === 0 ? NaN : words[2 * r + 1]! * TWO_32 + (words[2 * r]! >>> 0);
@@ -130,6 +174,8 @@ class AggregateOperator implements Operator {
   private dropped = 0;
   private lastUpdated = 0;
   private timeColumn: { schema: Schema; index: number } | undefined;
+  /** Per-batch arrays, reused from batch to batch. */
+  private scratch = { times: new Float64Array(0), starts: new Float64Array(0), ids: new Int32Array(0) };
   /** The smallest window end among live windows (a watermark below it closes nothing). */
   private earliestEnd = Infinity;
 
@@ -230,9 +276,9 @@ class AggregateOperator implements Operator {
     const mode = this.ctx.outputMode;
     if (mode === "update") {
       for (const batch of this.closedUpdates) emit(batch);
-      const dirty = Array.from(this.dirty.subarray(0, this.dirtyCount)).filter((g) => this.groups.live[g] === 1);
-      dirty.sort((a, b) => a - b);
-      if (dirty.length > 0) emit(this.output(Int32Array.from(dirty)));
+      const live = this.groups.live;
+      const dirty = this.dirty.subarray(0, this.dirtyCount).filter((g) => live[g] === 1).sort();
+      if (dirty.length > 0) emit(this.output(dirty));
     } else if (mode === "complete") {
       emit(this.output(this.groups.liveIds()));
     }
@@ -269,7 +315,9 @@ class AggregateOperator implements Operator {
   private aggregate(batch: Batch): void {
     const n = batch.length;
     const keyColumns = this.keyKernels.map((k) => k(batch));
-    const times = this.windowed ? eventTimes(batch.columns[this.eventTimeIndex(batch)]!, n) : undefined;
+    const scratch = this.scratch;
+    if (scratch.times.length < n) scratch.times = new Float64Array(Math.max(n, 2 * scratch.times.length));
+    const times = this.windowed ? eventTimes(batch.columns[this.eventTimeIndex(batch)]!, n, scratch.times) : undefined;
     if (!this.global) this.codec.encode(keyColumns, n);
 
     let count = n;
@@ -280,27 +328,22 @@ class AggregateOperator implements Operator {
       ids = new Int32Array(n);
     } else if (this.windowKind === "none") {
       ids = new Int32Array(n);
-      this.table.assign(n, 1, this.codec.hashes, null, ids);
+      this.table.assign(n, 1, null, ids);
     } else if (this.windowKind === "sliding") {
-      const entries = assignSlidingWindows(times!, n, this.size, this.slide, this.watermark);
+      const needed = n * Math.round(this.size / this.slide);
+      if (scratch.ids.length < needed) {
+        scratch.ids = new Int32Array(Math.max(needed, 2 * scratch.ids.length));
+        scratch.starts = new Float64Array(scratch.ids.length);
+      }
+      const entries = assignSlidingWindows(times!, n, this.size, this.slide, this.watermark, scratch);
       count = entries.count;
       ids = entries.ids;
       late = entries.late;
       const perRow = entries.perRow;
-      const hashes = new Int32Array(count);
-      const rowHashes = this.codec.hashes;
       const starts = entries.starts;
-      for (let i = 0; i < count; i++) if (ids[i]! >= 0) hashes[i] = withStart(rowHashes[perRow === 1 ? i : (i / perRow) | 0]!, starts[i]!);
-      this.table.assign(count, perRow, hashes, starts, ids);
-      if (perRow > 1) {
-        rows = new Int32Array(count);
-        for (let i = 0; i < count; i++) rows[i] = (i / perRow) | 0;
-      }
-      for (let i = 0; i < count; i++) {
-        if (ids[i]! < 0) continue;
-        const end = starts[i]! + this.size;
-        if (end < this.earliestEnd) this.earliestEnd = end;
-      }
+      this.table.assign(count, perRow, starts, ids);
+      if (perRow > 1) rows = rowsOfEntries(count, perRow);
+      this.earliestEnd = Math.min(this.earliestEnd, earliestStart(ids, starts, count) + this.size);
     } else {
       ({ ids, late } = this.assignSessions(times!, n));
     }
@@ -348,7 +391,7 @@ class AggregateOperator implements Operator {
         lateRows.push(r);
       }
     }
-    this.table.assign(n, 1, this.codec.hashes, null, keys);
+    this.table.assign(n, 1, null, keys);
     const ids = new Int32Array(n);
     const sessions = this.sessions!;
     for (let r = 0; r < n; r++) ids[r] = keys[r]! < 0 ? -1 : sessions.assign(keys[r]!, times[r]!);
@@ -384,54 +427,55 @@ class AggregateOperator implements Operator {
   private close(emit: Emit): void {
     const watermark = this.watermark;
     if (watermark < this.earliestEnd) return;
-    const closing: number[] = [];
+    if (this.sessions) return this.closeSessions(emit);
     let earliest = Infinity;
-    const ids = this.groups;
-    for (let g = 0; g < ids.next; g++) {
-      if (ids.live[g] !== 1) continue;
-      const end = this.windowEnd(g);
-      if (end <= watermark) closing.push(g);
-      else if (end < earliest) earliest = end;
+    for (const start of this.table.windowStarts()) {
+      if (start + this.size > watermark) {
+        earliest = Math.min(earliest, start + this.size);
+        continue;
+      }
+      const groups = this.table.windowGroups(start);
+      this.finalise(groups, emit);
+      this.table.dropWindow(start);
     }
     this.earliestEnd = earliest;
-    if (closing.length === 0) return;
-    closing.sort((a, b) => this.windowStart(a) - this.windowStart(b) || a - b);
-    const groups = Int32Array.from(closing);
+  }
+
+  /** Emits (append) or keeps for `endOfBatch` (update, when updated in this batch) closing groups, and clears their state. */
+  private finalise(groups: Int32Array, emit: Emit): void {
+    if (groups.length === 0) return;
     if (this.ctx.outputMode === "append") emit(this.output(groups));
     else {
       const dirty = groups.filter((g) => this.stamp[g] === this.epoch);
       if (dirty.length > 0) this.closedUpdates.push(this.output(dirty));
     }
     for (const a of this.accumulators) a.clear(groups);
+  }
+
+  private closeSessions(emit: Emit): void {
+    const { closing, earliest } = closingWindows(this.groups.live, this.groups.next, this.sessionEnd, 0, this.watermark);
+    this.earliestEnd = earliest;
+    if (closing.length === 0) return;
+    const groups = Int32Array.from(closing);
+    this.finalise(groups, emit);
     for (const g of groups) {
-      this.stamp[g] = 0;
-      if (this.sessions) {
-        const key = this.sessionKey[g]!;
-        this.groups.release(g);
-        if (this.sessions.remove(key, g)) this.table.remove(key);
-      } else {
-        this.table.remove(g);
-      }
+      const key = this.sessionKey[g]!;
+      this.groups.release(g);
+      if (this.sessions!.remove(key, g)) this.table.remove(key);
     }
-  }
-
-  private windowStart(g: number): number {
-    return this.sessions ? this.sessionStart[g]! : this.table.starts[g]!;
-  }
-
-  private windowEnd(g: number): number {
-    return this.sessions ? this.sessionEnd[g]! : this.table.starts[g]! + this.size;
   }
 
   // ---- output ------------------------------------------------------------------------------------
 
   /** Window and key columns of `groups`. */
   private groupColumns(groups: Int32Array): Data[] {
-    const n = groups.length;
     const columns: Data[] = [];
-    if (this.windowed) {
-      columns.push(timestampColumn((i) => this.windowStart(groups[i]!), n));
-      columns.push(timestampColumn((i) => this.windowEnd(groups[i]!), n));
+    if (this.sessions) {
+      columns.push(timestampColumn(this.sessionStart, groups, 0));
+      columns.push(timestampColumn(this.sessionEnd, groups, 0));
+    } else if (this.windowed) {
+      columns.push(timestampColumn(this.table.starts, groups, 0));
+      columns.push(timestampColumn(this.table.starts, groups, this.size));
     }
     if (this.sessions) {
       const keys = Int32Array.from(groups, (g) => this.sessionKey[g]!);
@@ -453,7 +497,7 @@ class AggregateOperator implements Operator {
 
   snapshot(): Uint8Array {
     if (this.pending.length > 0) throw new Error(`${this.node.id}: a snapshot is taken between batches, not with rows pending`);
-    const groups = this.groups.liveIds();
+    const groups = this.sessions || this.global ? this.groups.liveIds() : this.table.groupsInOrder();
     const n = groups.length;
     const columns: Data[] = [
       arrow.makeData({ type: new arrow.Int32(), length: n, nullCount: 0, data: groups }) as Data,
@@ -517,7 +561,6 @@ class AggregateOperator implements Operator {
       at += ids.length;
     }
     this.groups.restore(meta.next, free, liveIds);
-    if (this.windowKind !== "session") this.table.reserve(liveIds.length);
     this.watermark = meta.watermark ?? -Infinity;
     this.rowsSeen = meta.rowsSeen;
     this.dropped = meta.dropped;
@@ -532,7 +575,7 @@ class AggregateOperator implements Operator {
       if (this.sessions) {
         const ends = eventTimes(column(record, "window_end"), n);
         const keys = new Int32Array(n);
-        this.table.assign(n, 1, this.codec.hashes, null, keys);
+        this.table.assign(n, 1, null, keys);
         for (let i = 0; i < n; i++) {
           const g = groups[i]!;
           this.sessionStart[g] = starts![i]!;
@@ -541,13 +584,7 @@ class AggregateOperator implements Operator {
           this.sessions.insert(keys[i]!, g);
         }
       } else if (!this.global) {
-        const words = this.codec.words;
-        const width = this.codec.width;
-        for (let i = 0; i < n; i++) {
-          const start = starts ? starts[i]! : 0;
-          const h = starts ? withStart(this.codec.hashes[i]!, start) : this.codec.hashes[i]!;
-          this.table.insertAt(groups[i]!, words, i * width, h, start);
-        }
+        for (let i = 0; i < n; i++) this.table.insertAt(groups[i]!, i, starts ? starts[i]! : 0);
       }
       this.accumulators.forEach((acc, i) => {
         if (!restored[i]) return;

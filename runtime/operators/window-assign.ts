@@ -18,10 +18,14 @@
 
 /** The start of the latest `slide`-aligned window containing `t` (floor, also before 1970). */
 export function alignedStart(t: number, slide: number): number {
-  return t - (((t % slide) + slide) % slide);
+  // floor(t / slide) can be off by one where the division rounds; the corrections make it exact.
+  let start = Math.floor(t / slide) * slide;
+  if (start > t) start -= slide;
+  else if (start + slide <= t) start += slide;
+  return start;
 }
 
-/** Entries of a batch placed into windows: `count` entries, `perRow` consecutive ones per row. */
+/** Entries of a batch placed into windows: `count` entries (arrays may be longer), `perRow` consecutive ones per row. */
 export interface WindowEntries {
   count: number;
   perRow: number;
@@ -37,15 +41,25 @@ export interface WindowEntries {
  * Tumbling (`slide === size`) or hopping windows for `n` rows with event times `times` (NaN: no
  * time, late) under `watermark`.
  */
-export function assignSlidingWindows(times: Float64Array, n: number, size: number, slide: number, watermark: number): WindowEntries {
+export function assignSlidingWindows(
+  times: Float64Array,
+  n: number,
+  size: number,
+  slide: number,
+  watermark: number,
+  /** Arrays to reuse (at least `n * size / slide` long), else new ones. */
+  scratch?: { starts: Float64Array; ids: Int32Array },
+): WindowEntries {
   const perRow = Math.round(size / slide);
   const count = n * perRow;
-  const starts = new Float64Array(count);
-  const ids = new Int32Array(count);
+  const starts = scratch && scratch.starts.length >= count ? scratch.starts : new Float64Array(count);
+  const ids = scratch && scratch.ids.length >= count ? scratch.ids.fill(0, 0, count) : new Int32Array(count);
   const late: number[] = [];
+  let cachedStart = NaN;
   for (let r = 0; r < n; r++) {
     const t = times[r]!;
-    const latest = t === t ? alignedStart(t, slide) : NaN;
+    // Rows of a batch mostly share a few windows: reuse the last one when it holds t.
+    const latest = t >= cachedStart && t < cachedStart + slide ? cachedStart : t === t ? (cachedStart = alignedStart(t, slide)) : NaN;
     if (!(latest + size > watermark)) {
       late.push(r);
       for (let j = 0; j < perRow; j++) ids[r * perRow + j] = -1;
