@@ -20,15 +20,20 @@
  * plus filling the column builders, in the same process; its output is checked against DuckDB's
  * windows that the final watermark closes.
  *
- * Each figure is the median of `BENCH_RUNS` (at least 5) timed runs after `BENCH_WARMUPS` (default 1)
- * untimed ones, with a garbage collection before each run when `--expose-gc` is on (the npm script
- * sets it); the GC time inside the timed runs is reported. Prints a table and writes
- * bench/results/latest.json.
+ * Each figure is the median of `BENCH_RUNS` (at least 5) timed runs after `BENCH_WARMUPS` (default 2)
+ * untimed ones, back to back, as a long-running process runs batch after batch (no garbage
+ * collection is forced between runs; one is forced between contestants, so that none pays for the
+ * garbage of another). The row objects of the row-at-a-time baselines exist only while those run:
+ * a million live objects make every full collection slower, and would slow streamc down too. The
+ * share of each run spent in GC pauses is reported. Prints a table and writes
+ * bench/results/latest.json (the machine's load average included: numbers from a loaded machine
+ * spread widely).
  *
  * Environment: `BENCH_ROWS`, `BENCH_KEYS`, `BENCH_BATCH` change the input; `BENCH_RUNS`,
  * `BENCH_WARMUPS` the repetitions; `BENCH_ONLY=b-plain,e` runs some benchmarks only (then nothing
  * is written unless `BENCH_OUT=FILE`); `BENCH_STREAMC_ONLY=1` skips DuckDB and the row-at-a-time
- * baselines (for profiling: `node --cpu-prof --import tsx bench/runtime.bench.ts`).
+ * baselines; `BENCH_PROFILE=DIR` profiles more streamc runs of each benchmark after timing them
+ * (DIR/ID.cpuprofile, summarised on the console and in the JSON; bench/profile.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
@@ -45,7 +50,8 @@ import type { PhysicalPlan } from "../runtime/plan.ts";
 import { encodeParquet } from "../runtime/sinks/files.ts";
 import { type Case, DELAY, TUMBLING_SQL, TUMBLING_TERMS, cases, program } from "./runtime/cases.ts";
 import { type Checksum, checksumDiff, checksumOfRows, checksumSql, rowsOfBatches, sameChecksum } from "./runtime/checksum.ts";
-import { DUCKDB_SCHEMA, HOUR, SPAN, generateEventLog, ndjsonFiles, withArrivalIndex } from "./runtime/data.ts";
+import { DUCKDB_SCHEMA, type EventRow, HOUR, SPAN, generateEventLog, ndjsonFiles, rowObjects, withArrivalIndex } from "./runtime/data.ts";
+import type { RunSummary } from "../runtime/engine/pipeline.ts";
 import { END_TO_END_PROGRAM, jsonCeiling, readOutput, removeOutput, runEndToEnd, writeInputFiles } from "./runtime/end-to-end.ts";
 import { type ProfileSummary, formatProfileSummary, profile, summarizeProfile } from "./profile.ts";
 
@@ -53,7 +59,7 @@ const ROWS = Number(process.env["BENCH_ROWS"] ?? 2 ** 20);
 const KEYS = Number(process.env["BENCH_KEYS"] ?? 100_000);
 const BATCH = Number(process.env["BENCH_BATCH"] ?? 65_536);
 const RUNS = Math.max(5, Number(process.env["BENCH_RUNS"] ?? 5));
-const WARMUPS = Math.max(0, Number(process.env["BENCH_WARMUPS"] ?? 1));
+const WARMUPS = Math.max(0, Number(process.env["BENCH_WARMUPS"] ?? 2));
 const ONLY = process.env["BENCH_ONLY"] ? new Set(process.env["BENCH_ONLY"].split(",").map((s) => s.trim())) : undefined;
 const STREAMC_ONLY = process.env["BENCH_STREAMC_ONLY"] === "1";
 const RESULTS = process.env["BENCH_OUT"] ?? (ONLY || STREAMC_ONLY ? undefined : join(import.meta.dirname, "results", "latest.json"));
@@ -69,8 +75,11 @@ interface Timing {
   ms: number;
   rowsPerSecond: number;
   runsMs: number[];
-  /** Median share of a run's wall time spent in garbage collection (from `gc` performance entries). */
-  gcShare: number;
+  /**
+   * Median share of a run's wall time spent in garbage-collection pauses (`gc` performance entries).
+   * Incremental marking between pauses is not counted; the CPU profiles (`BENCH_PROFILE`) count all of it.
+   */
+  gcPauseShare: number;
 }
 
 const gcEntries: { start: number; duration: number }[] = [];
@@ -92,20 +101,32 @@ function round(value: number, digits: number): number {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** `warmups` untimed runs, then `runs` timed ones; returns the timing and the last run's result. */
-async function measure<T>(rows: number, work: () => T | Promise<T>, after?: () => unknown): Promise<{ timing: Timing; result: T }> {
-  let result: T | undefined;
+/** One way of computing a benchmark's result. */
+interface Contestant<T> {
+  work: () => T | Promise<T>;
+  /** Receives the last timed run's result (untimed): checks and checksums it. */
+  last: (result: T) => unknown;
+  /** Cleans up after every run (untimed). */
+  after?: () => unknown;
+}
+
+/**
+ * `WARMUPS` untimed runs, then `RUNS` timed ones, back to back as a long-running process runs
+ * batch after batch: no garbage collection is forced between runs (that would reset the heap's
+ * sizing and slow the next run down, which no streaming job sees). Returns the timing; the last
+ * run's result goes to `last`.
+ */
+async function measure<T>(rows: number, c: Contestant<T>): Promise<Timing> {
   const runsMs: number[] = [];
   const gcShares: number[] = [];
   for (let i = 0; i < WARMUPS + RUNS; i++) {
-    result = undefined;
-    gc?.();
     await tick();
-    for (const e of gcObserver.takeRecords()) gcEntries.push({ start: e.startTime, duration: e.duration });
+    gcObserver.takeRecords();
     gcEntries.length = 0;
     const started = performance.now();
-    result = await work();
+    let result: T | undefined = await c.work();
     const ms = performance.now() - started;
+    // GC entries are queued after the collection: let them arrive.
     await tick();
     for (const e of gcObserver.takeRecords()) gcEntries.push({ start: e.startTime, duration: e.duration });
     const gcMs = gcEntries.filter((e) => e.start >= started && e.start < started + ms).reduce((sum, e) => sum + e.duration, 0);
@@ -113,13 +134,18 @@ async function measure<T>(rows: number, work: () => T | Promise<T>, after?: () =
       runsMs.push(ms);
       gcShares.push(gcMs / ms);
     }
-    if (i < WARMUPS + RUNS - 1) await after?.();
+    if (i === WARMUPS + RUNS - 1) await c.last(result);
+    result = undefined;
+    await c.after?.();
   }
   const ms = median(runsMs);
-  return {
-    timing: { ms: round(ms, 2), rowsPerSecond: Math.round((rows / ms) * 1000), runsMs: runsMs.map((r) => round(r, 2)), gcShare: round(median(gcShares), 3) },
-    result: result as T,
-  };
+  return { ms: round(ms, 2), rowsPerSecond: Math.round((rows / ms) * 1000), runsMs: runsMs.map((r) => round(r, 2)), gcPauseShare: round(median(gcShares), 3) };
+}
+
+/** Between contestants: collect what the last one left, so that it does not burden the next. */
+async function settle(): Promise<void> {
+  await tick();
+  gc?.();
 }
 
 /** With `BENCH_PROFILE=DIR`: more runs of `work` (at least two, and at least 2 s) under the CPU profiler, written to DIR/ID.cpuprofile and summarised. */
@@ -259,46 +285,64 @@ try {
   );
 
   for (const c of cases) {
-    const variants = c.keyVariants ? (["plain", "dictionary"] as const) : (["plain"] as const);
+    const variants = (c.keyVariants ? (["plain", "dictionary"] as const) : (["plain"] as const)).filter((v) => wanted(`${c.id}-${v}`));
+    if (variants.length === 0) continue;
     const stream = program(`bench_${c.id}`, c.stream);
     const compiled = await compile(stream, c.id);
+    const streamc = variants.map((variant) => ({ variant, batches: variant === "plain" ? log.plain : log.dictionary, checksum: {} as Checksum, outputRows: 0, timing: undefined as Timing | undefined }));
+    for (const s of streamc) {
+      s.timing = await measure(log.rows, {
+        work: () => runDataflow(compiled, s.batches, finalWatermark),
+        last: (result) => {
+          if (result.late !== 0) throw new Error(`${c.id}-${s.variant}: streamc found ${result.late} late rows; the data has none`);
+          s.checksum = checksumOfRows(c.terms, rowsOfBatches(result.out));
+          s.outputRows = result.out.reduce((n, b) => n + b.length, 0);
+        },
+      });
+      await settle();
+    }
     let duckTiming: Timing | undefined;
     let duckSum: Checksum | undefined;
     let rowTiming: Timing | undefined;
     let rowSum: Checksum | undefined;
-    for (const variant of variants) {
-      const id = `${c.id}-${variant}`;
-      if (!wanted(id)) continue;
-      const batches = variant === "plain" ? log.plain : log.dictionary;
-      const { timing, result } = await measure(log.rows, () => runDataflow(compiled, batches, finalWatermark));
-      if (result.late !== 0) throw new Error(`${id}: streamc found ${result.late} late rows; the data has none`);
-      const checksum = checksumOfRows(c.terms, rowsOfBatches(result.out));
-      const outputRows = result.out.reduce((n, b) => n + b.length, 0);
+    if (duck) {
+      await duck.run("DROP TABLE IF EXISTS r");
+      duckTiming = await measure(log.rows, {
+        work: () => duck!.run(`CREATE TABLE r AS ${c.sql}`),
+        last: async () => (duckSum = await duckChecksum(duck!, c, "r")),
+        after: () => duck!.run("DROP TABLE r"),
+      });
+      // The row objects live only while the baseline runs.
+      let objects: EventRow[][] | undefined = rowObjects(log);
+      rowTiming = await measure(log.rows, {
+        work: () => c.rowAtATime(objects!, finalWatermark),
+        last: (result) => {
+          if (result.late !== 0) throw new Error(`${c.id}: the row-at-a-time baseline found ${result.late} late rows; the data has none`);
+          rowSum = checksumOfRows(c.terms, result.out as Iterable<Record<string, unknown>>);
+        },
+      });
+      objects = undefined;
+      await settle();
+    }
+    for (const s of streamc) {
+      const id = `${c.id}-${s.variant}`;
+      const timing = s.timing!;
       let verified = "not checked (BENCH_STREAMC_ONLY)";
       if (duck) {
-        if (!duckTiming) {
-          await duck.run("DROP TABLE IF EXISTS r");
-          duckTiming = (await measure(log.rows, () => duck!.run(`CREATE TABLE r AS ${c.sql}`), () => duck!.run("DROP TABLE r"))).timing;
-          duckSum = await duckChecksum(duck, c, "r");
-          const baseline = await measure(log.rows, () => c.rowAtATime(log, finalWatermark));
-          if (baseline.result.late !== 0) throw new Error(`${id}: the row-at-a-time baseline found ${baseline.result.late} late rows`);
-          rowTiming = baseline.timing;
-          rowSum = checksumOfRows(c.terms, baseline.result.out as Iterable<Record<string, unknown>>);
-        }
-        if (!sameChecksum(checksum, duckSum!)) throw new Error(`${id}: streamc's result differs from DuckDB's: ${checksumDiff(checksum, duckSum!)}`);
+        if (!sameChecksum(s.checksum, duckSum!)) throw new Error(`${id}: streamc's result differs from DuckDB's: ${checksumDiff(s.checksum, duckSum!)}`);
         if (!sameChecksum(rowSum!, duckSum!)) throw new Error(`${id}: the row-at-a-time result differs from DuckDB's: ${checksumDiff(rowSum!, duckSum!)}`);
-        verified = `streamc = DuckDB = row-at-a-time (${outputRows} rows, checksum equal)`;
+        verified = `streamc = DuckDB = row-at-a-time (${s.outputRows} rows, checksum equal)`;
       }
-      const profiled = await profileRuns(id, () => runDataflow(compiled, batches, finalWatermark));
+      const profiled = await profileRuns(id, () => runDataflow(compiled, s.batches, finalWatermark));
       const vsDuckDB = duckTiming ? round(duckTiming.ms / timing.ms, 3) : undefined;
       const vsRowAtATime = rowTiming ? round(rowTiming.ms / timing.ms, 2) : undefined;
       results.push({
         id,
         name: c.name,
-        variant: `key ${variant}`,
+        variant: `key ${s.variant}`,
         program: stream,
         sql: c.sql,
-        outputRows,
+        outputRows: s.outputRows,
         streamc: timing,
         duckdb: duckTiming,
         rowAtATime: rowTiming,
@@ -309,7 +353,7 @@ try {
             ? undefined
             : t.met({ rowsPerSecond: timing.rowsPerSecond, vsDuckDB: vsDuckDB ?? NaN, vsRowAtATime: vsRowAtATime ?? NaN }),
         })),
-        checksum,
+        checksum: s.checksum,
         verified,
         profile: profiled,
       });
@@ -318,18 +362,30 @@ try {
   }
 
   if (wanted("e")) {
-    const texts = ndjsonFiles(log);
+    let texts: string[] | undefined = ndjsonFiles(log);
     const files = writeInputFiles(work, texts);
     const inputBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+    texts = undefined;
     const compiled = await compile(END_TO_END_PROGRAM, "end-to-end");
-    const pipeline = await measure(log.rows, () => runEndToEnd(compiled.plan, compiled.kernels, work));
-    const summary = pipeline.result;
-    if (summary.inputRows !== log.rows || Object.keys(summary.deadLetters).length > 0) {
-      throw new Error(`end to end: read ${summary.inputRows} of ${log.rows} rows, rejected ${JSON.stringify(summary.deadLetters)}`);
+    let summary: RunSummary | undefined;
+    let output: ReturnType<typeof readOutput> | undefined;
+    let ceilingRows = 0;
+    await settle();
+    const pipeline = await measure(log.rows, {
+      work: () => runEndToEnd(compiled.plan, compiled.kernels, work),
+      last: (result) => {
+        summary = result;
+        output = readOutput(work);
+      },
+      after: () => removeOutput(work),
+    });
+    await settle();
+    const ceiling = await measure(log.rows, { work: () => jsonCeiling(work, files), last: (result) => (ceilingRows = result.rows) });
+    if (summary!.inputRows !== log.rows || Object.keys(summary!.deadLetters).length > 0) {
+      throw new Error(`end to end: read ${summary!.inputRows} of ${log.rows} rows, rejected ${JSON.stringify(summary!.deadLetters)}`);
     }
-    const output = readOutput(work);
-    removeOutput(work);
-    const checksum = checksumOfRows(TUMBLING_TERMS, output.rows);
+    if (ceilingRows !== log.rows) throw new Error(`ceiling: parsed ${ceilingRows} of ${log.rows} rows`);
+    const checksum = checksumOfRows(TUMBLING_TERMS, output!.rows);
     // available_now stops after one batch under the last watermark: the windows it closes are final.
     const lastWatermark = log.maxTs - DELAY;
     let verified = "not checked (BENCH_STREAMC_ONLY)";
@@ -337,29 +393,27 @@ try {
       await duck.run(`CREATE OR REPLACE TABLE r AS ${TUMBLING_SQL}`);
       const expected = await duckChecksum(duck, { terms: TUMBLING_TERMS }, "r", `epoch_us(window_end) <= ${lastWatermark}`);
       if (!sameChecksum(checksum, expected)) throw new Error(`end to end: the files written differ from DuckDB's closed windows: ${checksumDiff(checksum, expected)}`);
-      verified = `files written = DuckDB's windows closed by the last watermark (${output.rows.length} rows, checksum equal)`;
+      verified = `files written = DuckDB's windows closed by the last watermark (${output!.rows.length} rows, checksum equal)`;
     }
-    const ceiling = await measure(log.rows, () => jsonCeiling(work, files));
-    if (ceiling.result.rows !== log.rows) throw new Error(`ceiling: parsed ${ceiling.result.rows} of ${log.rows} rows`);
     const profiled = await profileRuns("e", () => runEndToEnd(compiled.plan, compiled.kernels, work), () => removeOutput(work));
-    const vsCeiling = round(ceiling.timing.ms / pipeline.timing.ms, 3);
+    const vsCeiling = round(ceiling!.ms / pipeline!.ms, 3);
     endToEnd = {
       name: "NDJSON files → tumbling 10m count + sum by key → JSON files (runPipeline, available_now)",
       program: END_TO_END_PROGRAM,
       inputFiles: files.length,
       inputBytes,
-      outputRows: output.rows.length,
-      outputFiles: output.files,
+      outputRows: output!.rows.length,
+      outputFiles: output!.files,
       finalWatermark: new Date(lastWatermark / 1000).toISOString(),
-      streamc: pipeline.timing,
-      ceiling: ceiling.timing,
+      streamc: pipeline!,
+      ceiling: ceiling!,
       ratio: { vsCeiling },
       targets: [{ text: `>= ${END_TO_END_TARGET}x the JSON.parse + builders ceiling`, met: vsCeiling >= END_TO_END_TARGET }],
       checksum,
       verified,
       profile: profiled,
     };
-    console.log(`  e: streamc ${pipeline.timing.ms.toFixed(1)} ms, ceiling ${ceiling.timing.ms.toFixed(1)} ms; ${verified}`);
+    console.log(`  e: streamc ${pipeline!.ms.toFixed(1)} ms, ceiling ${ceiling!.ms.toFixed(1)} ms; ${verified}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -372,12 +426,12 @@ const fmtRatio = (r: number | undefined) => (r === undefined ? "—" : `${r.toFi
 const fmtMet = (targets: { text: string; met: boolean | undefined }[]) =>
   targets.length === 0 ? "—" : targets.map((t) => `${t.text}: ${t.met === undefined ? "n/a" : t.met ? "yes" : "NO"}`).join("; ");
 const table = [
-  ["benchmark", "streamc ms", "rows/s", "GC", "DuckDB ms", "vs DuckDB", "row-at-a-time ms", "vs row-at-a-time", "target met?"],
+  ["benchmark", "streamc ms", "rows/s", "GC pauses", "DuckDB ms", "vs DuckDB", "row-at-a-time ms", "vs row-at-a-time", "target met?"],
   ...results.map((r) => [
     `(${r.id.split("-")[0]}) ${r.name}, ${r.variant}`,
     r.streamc.ms.toFixed(1),
     fmtRate(r.streamc.rowsPerSecond),
-    `${Math.round(r.streamc.gcShare * 100)}%`,
+    `${Math.round(r.streamc.gcPauseShare * 100)}%`,
     r.duckdb ? r.duckdb.ms.toFixed(1) : "—",
     fmtRatio(r.ratio.vsDuckDB),
     r.rowAtATime ? r.rowAtATime.ms.toFixed(1) : "—",
@@ -389,7 +443,7 @@ const table = [
         "(e) NDJSON files → tumbling → JSON files",
         endToEnd.streamc.ms.toFixed(1),
         fmtRate(endToEnd.streamc.rowsPerSecond),
-        `${Math.round(endToEnd.streamc.gcShare * 100)}%`,
+        `${Math.round(endToEnd.streamc.gcPauseShare * 100)}%`,
         `ceiling ${endToEnd.ceiling.ms.toFixed(1)}`,
         `${fmtRatio(endToEnd.ratio.vsCeiling)} ceiling`,
         "—",

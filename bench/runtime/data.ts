@@ -16,13 +16,16 @@
  *
  * Forms: Arrow batches of `BENCH_BATCH` rows (default 65,536) with `key` plain UTF-8 and, as a second
  * variant, dictionary-encoded with one dictionary per batch (as a Parquet row group or an IPC
- * batch would carry it); row objects per batch for the row-at-a-time baselines; a Parquet file with
- * an extra `idx` (arrival order) column for DuckDB; newline-delimited JSON files for the end-to-end
+ * batch would carry it); row objects per batch for the row-at-a-time baselines (`rowObjects`, built
+ * from the batches when a baseline runs and dropped after: a million live objects would make every
+ * full garbage collection of the process slower, streamc's included); a Parquet file with an extra
+ * `idx` (arrival order) column for DuckDB; newline-delimited JSON files for the end-to-end
  * benchmark, one per batch.
  */
 import * as arrow from "apache-arrow";
 import type { Batch } from "../../runtime/columnar/batch.ts";
 import { columnBuilder } from "../../runtime/columnar/builder.ts";
+import { cellReader } from "../../runtime/columnar/read.ts";
 import type { Schema } from "../../runtime/plan.ts";
 import { formatTimestampMicros } from "../../runtime/time.ts";
 
@@ -70,8 +73,6 @@ export interface EventLog {
   plain: Batch[];
   /** The same rows, `key` dictionary-encoded per batch. */
   dictionary: Batch[];
-  /** The same rows as objects, per batch. */
-  objects: EventRow[][];
 }
 
 /** mulberry32: a small, seeded, deterministic PRNG in [0, 1). */
@@ -141,24 +142,20 @@ export function generateEventLog(rows: number, keys: number, batchRows: number, 
 
   const plain: Batch[] = [];
   const dictionary: Batch[] = [];
-  const objects: EventRow[][] = [];
   for (let start = 0; start < rows; start += batchRows) {
     const end = Math.min(rows, start + batchRows);
     const n = end - start;
     const builders = EVENT_SCHEMA.fields.map((f) => columnBuilder(f, n));
-    const batchObjects: EventRow[] = new Array(n);
     for (let i = start; i < end; i++) {
       builders[0]!.append(eventId[i]!);
       builders[1]!.append(key[i]!);
       builders[2]!.append(user[i]!);
       builders[3]!.append(amount[i]!);
       builders[4]!.append(ts[i]!);
-      batchObjects[i - start] = { event_id: eventId[i]!, key: key[i]!, user: user[i]!, amount: amount[i]!, ts: ts[i]! };
     }
     const columns = builders.map((b) => b.finish());
     plain.push({ schema: EVENT_SCHEMA, length: n, columns });
     dictionary.push({ schema: EVENT_SCHEMA, length: n, columns: [columns[0]!, dictionaryEncode(key, start, end), ...columns.slice(2)] });
-    objects.push(batchObjects);
   }
   return {
     rows,
@@ -171,8 +168,19 @@ export function generateEventLog(rows: number, keys: number, batchRows: number, 
     maxTs,
     plain,
     dictionary,
-    objects,
   };
+}
+
+/** The log's rows as objects, per batch (built from the plain batches). */
+export function rowObjects(log: EventLog): EventRow[][] {
+  return log.plain.map((batch) => {
+    const [eventId, key, user, amount, ts] = EVENT_SCHEMA.fields.map((f, i) => cellReader(batch.columns[i]!, f.type));
+    const rows: EventRow[] = new Array(batch.length);
+    for (let r = 0; r < batch.length; r++) {
+      rows[r] = { event_id: eventId!(r) as string, key: key!(r) as string, user: user!(r) as number, amount: amount!(r) as number, ts: ts!(r) as number };
+    }
+    return rows;
+  });
 }
 
 /** `values[start..end)` as a `Dictionary<Utf8, Int32>` column whose dictionary holds the batch's distinct values in order of first appearance. */
@@ -214,7 +222,7 @@ export function withArrivalIndex(log: EventLog): Batch[] {
 
 /** One NDJSON text per batch: `{"event_id":..,"key":..,"user":..,"amount":..,"ts":"ISO-8601"}`. */
 export function ndjsonFiles(log: EventLog): string[] {
-  return log.objects.map((rows) => {
+  return rowObjects(log).map((rows) => {
     const lines = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
