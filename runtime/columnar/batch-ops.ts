@@ -83,7 +83,12 @@ export function gatherColumn(data: arrow.Data, type: DataType, indices: Int32Arr
     const out = new Uint8Array(total);
     for (let i = 0; i < n; i++) {
       const k = indices[i]!;
-      out.set(bytes.subarray(offsets[k]!, offsets[k + 1]!), outOffsets[i]!);
+      const start = offsets[k]!;
+      const end = offsets[k + 1]!;
+      let at = outOffsets[i]!;
+      // Short strings are copied byte by byte: a subarray per row costs more than the copy.
+      if (end - start <= 64) for (let b = start; b < end; b++) out[at++] = bytes[b]!;
+      else out.set(bytes.subarray(start, end), at);
     }
     return arrow.makeData({ type: data.type as arrow.Utf8, length: n, nullCount, nullBitmap, valueOffsets: outOffsets, data: out });
   }
