@@ -28,6 +28,7 @@ import { columnBuilder } from "../../runtime/columnar/builder.ts";
 import { cellReader } from "../../runtime/columnar/read.ts";
 import type { Schema } from "../../runtime/plan.ts";
 import { formatTimestampMicros } from "../../runtime/time.ts";
+import { prng } from "../../test/support/prng.ts";
 
 /** 2024-01-01T00:00:00Z in microseconds. */
 export const T0 = 1_704_067_200_000_000;
@@ -75,17 +76,7 @@ export interface EventLog {
   dictionary: Batch[];
 }
 
-/** mulberry32: a small, seeded, deterministic PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../../test/support/prng.ts";
 
 export function keyName(k: number): string {
   return `key-${String(k).padStart(6, "0")}`;

@@ -27,7 +27,7 @@ import type { Batch } from "../columnar/batch.ts";
 import { gather } from "../columnar/batch-ops.ts";
 import { columnBuilder } from "../columnar/builder.ts";
 import type { Emit, Operator, OperatorContext, OperatorMetrics } from "./operator.ts";
-import { columnIndex, eventTimes } from "./event-time.ts";
+import { columnIndex, eventTimes, splitByWatermark } from "./event-time.ts";
 import { type Key, keyReader } from "./key-hash.ts";
 import { RowStore } from "./row-store.ts";
 import { readStateIPC, structColumn, structFields, writeStateIPC } from "./state-ipc.ts";
@@ -91,18 +91,12 @@ export function createDedupOperator(node: Extract<NodeSpec, { kind: "dedup" }>, 
     pending = [];
     for (const batch of batches) {
       const times = eventTimes(batch, columnIndex(batch, node.eventTime!, node.id));
-      const onTime = new Int32Array(batch.length);
-      const late: number[] = [];
-      let count = 0;
-      for (let r = 0; r < batch.length; r++) {
-        if (times[r]! >= watermark) onTime[count++] = r;
-        else late.push(r);
-      }
+      const { onTime, late } = splitByWatermark(times, watermark);
       if (late.length) {
         dropped += late.length;
-        ctx.late.reject(node.id, batch, Int32Array.from(late));
+        ctx.late.reject(node.id, batch, late);
       }
-      if (count > 0) keepFirst(batch, count === batch.length ? undefined : onTime.subarray(0, count), times, emit);
+      if (onTime.length > 0) keepFirst(batch, onTime.length === batch.length ? undefined : onTime, times, emit);
     }
   }
 

@@ -27,3 +27,18 @@ export function eventTimes(batch: Batch, column: number): Float64Array {
   }
   return out;
 }
+
+/**
+ * The rows at or after the watermark (`onTime`, in order) and the rows before it (`late`); a null
+ * event time (NaN) is late.
+ */
+export function splitByWatermark(times: Float64Array, watermark: number): { onTime: Int32Array; late: Int32Array } {
+  const onTime = new Int32Array(times.length);
+  const late: number[] = [];
+  let count = 0;
+  for (let r = 0; r < times.length; r++) {
+    if (times[r]! >= watermark) onTime[count++] = r;
+    else late.push(r);
+  }
+  return { onTime: onTime.subarray(0, count), late: Int32Array.from(late) };
+}

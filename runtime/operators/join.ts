@@ -46,7 +46,7 @@ import { concatBatches, gather, gatherColumn } from "../columnar/batch-ops.ts";
 import { columnBuilder } from "../columnar/builder.ts";
 import type { PredicateKernel } from "../kernel.ts";
 import type { Emit, Operator, OperatorContext, OperatorMetrics } from "./operator.ts";
-import { eventTimes } from "./event-time.ts";
+import { eventTimes, splitByWatermark } from "./event-time.ts";
 import { type Key, keyCompatible, keyReader } from "./key-hash.ts";
 import { batchBytes, refRow, refSegment, rowRef, RowStore, type Segment } from "./row-store.ts";
 import { nullColumn, nullStructColumn, readStateIPC, structColumn, structFields, writeStateIPC } from "./state-ipc.ts";
@@ -214,23 +214,17 @@ function createIntervalJoin(node: JoinNode, ctx: OperatorContext): Operator {
     for (const raw of batches) {
       const batch = conform(raw, schema, node.id);
       const times = eventTimes(batch, timeColumn);
-      const onTime = new Int32Array(batch.length);
-      const late: number[] = [];
-      let count = 0;
-      for (let r = 0; r < batch.length; r++) {
-        if (times[r]! >= watermark) onTime[count++] = r;
-        else late.push(r);
-      }
+      const { onTime, late } = splitByWatermark(times, watermark);
       if (late.length) {
         dropped += late.length;
-        ctx.late.reject(node.id, raw, Int32Array.from(late));
+        ctx.late.reject(node.id, raw, late);
       }
-      if (count === 0) continue;
-      if (count === batch.length) {
+      if (onTime.length === 0) continue;
+      if (onTime.length === batch.length) {
         parts.push(batch);
         partTimes.push(times);
       } else {
-        const rows = onTime.subarray(0, count);
+        const rows = onTime;
         parts.push(gather(batch, rows));
         partTimes.push(Float64Array.from(rows, (r) => times[r]!));
       }

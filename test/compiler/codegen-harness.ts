@@ -224,14 +224,4 @@ export function agree(ours: unknown, theirs: unknown): boolean {
   return ours === theirs;
 }
 
-/** A seeded random number generator (mulberry32): the same rows on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as random } from "../support/prng.ts";

@@ -12,16 +12,7 @@ import { allTokens } from "../../grammar/tokens.ts";
 /** A PRNG returning floats in [0, 1); mulberry32, small and good enough to spread cases. */
 export type Random = () => number;
 
-export function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as mulberry32 } from "../support/prng.ts";
 
 /** Mixes numbers into one 32-bit seed, so that (base, group, index) name a case. */
 export function seedOf(...parts: number[]): number {

@@ -31,6 +31,7 @@ import type { Kernel, ValueKernel } from "../../runtime/kernel.ts";
 import type { Operator, OperatorContext } from "../../runtime/operators/operator.ts";
 import { type AggregateNode, createAggregateOperator } from "../../runtime/operators/aggregate.ts";
 import { aggregateFunctions } from "../../stdlib/aggregate-functions.ts";
+import { prng } from "../support/prng.ts";
 
 export type Row = Record<string, CellValue>;
 
@@ -38,16 +39,7 @@ export const MINUTE = 60_000_000;
 /** 2024-01-01T00:00:00Z */
 export const T0 = 1_704_067_200_000_000;
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../support/prng.ts";
 
 const f = (name: string, type: DataType, nullable = true): Field => ({ name, type, nullable });
 

@@ -21,16 +21,7 @@ export const SECOND = 1_000_000;
 /** The watermark before any: no row is late. */
 export const NO_WATERMARK = Number.MIN_SAFE_INTEGER;
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../support/prng.ts";
 
 export function field(name: string, type: DataType, nullable = true): Field {
   return { name, type, nullable };
