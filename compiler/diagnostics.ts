@@ -93,6 +93,7 @@ export const catalog = {
   aggregateNeedsItems: { code: "S4017", severity: "error", message: "`aggregate` needs at least one aggregate, such as `n = count()`" },
   explodeNotList: { code: "S4018", severity: "error", message: "`explode` needs a list, but this is `{type}`" },
   lookupWithin: { code: "S4019", severity: "error", message: "a lookup join against `{name}` takes no `within`" },
+  conflictingSinkModes: { code: "S4022", severity: "error", message: "this sink needs `{mode}` output of `{operator}`, but `{other}` (line {line}) needs `{other_mode}`; one aggregate emits one way" },
   sinkOfAggregateToKafkaOrFiles: { code: "S4021", severity: "error", message: "a `{connector}` sink only appends, but `{stream}` is updated: it aggregates without a window" },
 
   // ---- S5: connectors and options --------------------------------------------------------------

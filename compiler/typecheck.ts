@@ -34,8 +34,8 @@ interface Relation {
   fields: Field[];
   watermark: WatermarkPlan | undefined;
   output: StreamPlan["output"];
-  /** An aggregate is upstream: `mode = complete` can emit it. */
-  aggregated: boolean;
+  /** The id of the last aggregate upstream, if any: `mode = complete` can emit it, and every sink it feeds shares one output mode. */
+  aggregate: string | undefined;
   /** Sources only: its connector, to tell bounded (table, files) from unbounded ones. */
   connector: string | undefined;
 }
@@ -47,7 +47,7 @@ interface Flow {
   /** The event-time column a `select` removed, for a better diagnostic than "no watermark". */
   droppedEventTime: string | undefined;
   output: StreamPlan["output"];
-  aggregated: boolean;
+  aggregate: string | undefined;
   /** A `window` waiting for its `aggregate`; `window` is undefined when its spec was wrong (and reported). */
   pendingWindow: { window: WindowPlan | undefined; span: ast.Span } | undefined;
   /** Streams joined so far: each column's name, mapped to its output name (for hints on `right.col`). */
@@ -179,7 +179,7 @@ class ProgramChecker {
       options = settings(validated.values);
       this.checkStartTimestamp(validated.values.get("start")?.setting, decl);
     }
-    this.relations.set(decl.name.text, { name: decl.name.text, kind: "source", fields, watermark: undefined, output: "append", aggregated: false, connector: connectorName });
+    this.relations.set(decl.name.text, { name: decl.name.text, kind: "source", fields, watermark: undefined, output: "append", aggregate: undefined, connector: connectorName });
     return { name: decl.name.text, connector: connectorName, target, options, schema: { fields }, span: decl.span };
   }
 
@@ -224,7 +224,7 @@ class ProgramChecker {
       watermark: input?.watermark,
       droppedEventTime: undefined,
       output: input?.output ?? "append",
-      aggregated: input?.aggregated ?? false,
+      aggregate: input?.aggregate,
       pendingWindow: undefined,
       joined: new Map(),
     };
@@ -246,8 +246,8 @@ class ProgramChecker {
     if (flow.pendingWindow) {
       this.sink.report("windowWithoutAggregate", flow.pendingWindow.span, {}, "add `| aggregate n = count() by KEY` right after the window");
     }
-    const plan: StreamPlan = { name: decl.name.text, nodes, schema: { fields: flow.fields }, output: flow.output, aggregated: flow.aggregated, watermark: flow.watermark, span: decl.span };
-    this.relations.set(decl.name.text, { name: decl.name.text, kind: "stream", fields: flow.fields, watermark: flow.watermark, output: flow.output, aggregated: flow.aggregated, connector: undefined });
+    const plan: StreamPlan = { name: decl.name.text, nodes, schema: { fields: flow.fields }, output: flow.output, aggregated: flow.aggregate !== undefined, watermark: flow.watermark, span: decl.span };
+    this.relations.set(decl.name.text, { name: decl.name.text, kind: "stream", fields: flow.fields, watermark: flow.watermark, output: flow.output, aggregate: flow.aggregate, connector: undefined });
     return plan;
   }
 
@@ -572,7 +572,7 @@ class ProgramChecker {
     const eventTime = flow.watermark?.column;
     flow.fields = fields;
     flow.output = windowed ? "append" : "updating";
-    flow.aggregated = true;
+    flow.aggregate = state.operatorId;
     // A windowed aggregate's rows are final once emitted; downstream sets its own watermark (e.g. on `window_end`).
     flow.watermark = undefined;
     flow.droppedEventTime = undefined;
@@ -675,7 +675,7 @@ class ProgramChecker {
     flow.joined.set(right.name, new Map(rightColumns.map((c) => [c.field.name, c.as])));
     const leftSchema = flow.fields;
     flow.fields = [...flow.fields, ...outputRight];
-    flow.aggregated ||= right.aggregated;
+    flow.aggregate ??= right.aggregate;
     let state: StateSchema | undefined;
     if (mode === "interval") {
       const rightNames = new Set(rightColumns.map((c) => c.as));
@@ -732,7 +732,7 @@ class ProgramChecker {
       }
       flow.fields = flow.fields.map((f, i) => ({ ...f, nullable: f.nullable || other.fields[i]!.nullable }));
       if (other.output === "updating") flow.output = "updating";
-      flow.aggregated ||= other.aggregated;
+      flow.aggregate ??= other.aggregate;
       // The union's watermark is the smallest of its inputs': the same column with the longest delay.
       watermark = watermark && other.watermark && other.watermark.column === watermark.column
         ? { column: watermark.column, delayMicros: Math.max(watermark.delayMicros, other.watermark.delayMicros) }
@@ -747,6 +747,7 @@ class ProgramChecker {
   private sinks(pipelineOptionValues: Record<string, OptionSetting>): SinkPlan[] {
     const plans: SinkPlan[] = [];
     const ids = new Map<string, number>();
+    const aggregateSinkModes = new Map<string, { mode: SinkPlan["mode"]; decl: ast.SinkDecl }>();
     for (const decl of this.resolved.sinks) {
       const stream = this.relations.get(decl.stream.text);
       const connectorName = decl.connector.text;
@@ -774,6 +775,21 @@ class ProgramChecker {
       const setting = modeOption?.setting;
       const declared = setting?.kind === "word" ? (setting.word as SinkPlan["mode"]) : undefined;
       const mode = this.sinkMode(decl, connectorName, stream, declared, written);
+      if (stream.aggregate !== undefined) {
+        // One aggregate emits one way: sinks that read it (directly or through stateless
+        // transforms) must agree on how, or some would get rows they did not ask for.
+        const first = aggregateSinkModes.get(stream.aggregate);
+        if (!first) aggregateSinkModes.set(stream.aggregate, { mode, decl });
+        else if (first.mode !== mode) {
+          const at = decl.options.find((o) => o.name.text === "mode")?.value.span ?? decl.connector.span;
+          this.sink.report(
+            "conflictingSinkModes",
+            at,
+            { mode, other: `${first.decl.stream.text} -> ${first.decl.connector.text}`, line: first.decl.span.line, other_mode: first.mode, operator: stream.aggregate },
+            `give both sinks the same \`mode\`, or aggregate separately for each`,
+          );
+        }
+      }
       const partition = validated.values.get("partition_by")?.setting;
       if (partition?.kind === "columns") {
         for (const column of partition.columns) {
@@ -819,7 +835,7 @@ class ProgramChecker {
       }
       return declared;
     }
-    if (declared === "complete" && !stream.aggregated) {
+    if (declared === "complete" && stream.aggregate === undefined) {
       this.sink.report("completeWithoutAggregate", at, { stream: stream.name }, "use `mode = append`; `complete` rewrites an aggregate's whole result each batch");
     }
     return declared ?? "append";
