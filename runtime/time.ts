@@ -41,24 +41,63 @@ export function parseDateDays(text: string): number | undefined {
 
 /** Days since 1970-01-01 of a proleptic Gregorian date, or undefined when the date does not exist. */
 function civilDays(year: number, month: number, day: number): number | undefined {
-  if (month < 1 || month > 12 || day < 1) return undefined;
-  const check = new Date(0);
-  check.setUTCFullYear(year, month - 1, day);
-  const ms = check.getTime();
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return undefined;
-  return Math.round(ms / 86_400_000);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  return daysFromCivil(year, month, day);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+// Civil-date arithmetic without `Date` (H. Hinnant's algorithms): exact for every proleptic
+// Gregorian date, and cheap enough to run once per decoded or written value.
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+function civilFromDays(days: number): { year: number; month: number; day: number } {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const mp = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+function two(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** `2024-01-31`; years outside 0000–9999 in ISO's expanded form (`+010000-01-01`), as `Date` writes them. */
+function formatCivil(days: number): string {
+  const { year, month, day } = civilFromDays(days);
+  const y = year >= 0 && year <= 9999 ? String(year).padStart(4, "0") : (year < 0 ? "-" : "+") + String(Math.abs(year)).padStart(6, "0");
+  return `${y}-${two(month)}-${two(day)}`;
 }
 
 /** `2024-01-01T00:00:00Z`, with a fraction only when there is one (`.5`, `.123456`). */
 export function formatTimestampMicros(micros: number): string {
-  const ms = Math.floor(micros / 1000);
-  const sub = micros - ms * 1000;
-  const iso = new Date(ms).toISOString();
-  const base = iso.slice(0, 19);
-  const fraction = (iso.slice(20, 23) + String(sub).padStart(3, "0")).replace(/0+$/, "");
-  return `${base}${fraction ? "." + fraction : ""}Z`;
+  const days = Math.floor(micros / 86_400_000_000);
+  let rest = micros - days * 86_400_000_000;
+  const hours = Math.floor(rest / 3_600_000_000);
+  rest -= hours * 3_600_000_000;
+  const minutes = Math.floor(rest / 60_000_000);
+  rest -= minutes * 60_000_000;
+  const seconds = Math.floor(rest / 1_000_000);
+  const fraction = rest - seconds * 1_000_000;
+  const fractionText = fraction === 0 ? "" : "." + String(fraction).padStart(6, "0").replace(/0+$/, "");
+  return `${formatCivil(days)}T${two(hours)}:${two(minutes)}:${two(seconds)}${fractionText}Z`;
 }
 
 export function formatDateDays(days: number): string {
-  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+  return formatCivil(days);
 }
