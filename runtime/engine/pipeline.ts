@@ -110,6 +110,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   let lastRunWatermark = dataflow.currentWatermark;
   let batchId = 0;
   const startLatest = new Map<Source, Offset>();
+  const statefulIds = new Set(plan.state.map((s) => s.operatorId));
   try {
     while (!options.signal?.aborted && (options.maxBatches === undefined || batchId < options.maxBatches)) {
       const started = performance.now();
@@ -184,7 +185,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         processedRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
         durationMs: { getOffset: round(getOffset), addBatch: round(triggerExecution - getOffset), triggerExecution: round(triggerExecution) },
         eventTime: { watermark: Number.isFinite(lastRunWatermark) ? formatTimestampMicros(lastRunWatermark) : undefined },
-        stateOperators: dataflow.metrics().filter((m) => ["aggregate", "dedup", "join"].includes(m.kind)).map(({ id, metrics }) => ({
+        stateOperators: dataflow.metrics().filter((m) => statefulIds.has(m.id)).map(({ id, metrics }) => ({
           operatorName: id,
           numRowsTotal: metrics.stateRows,
           numRowsUpdated: metrics.stateRowsUpdated,
@@ -214,8 +215,9 @@ function triggerOf(plan: PhysicalPlan): Trigger {
   return { kind: "continuous" };
 }
 
+/** Operators whose state the watermark expires (a lookup join's table is not). */
 function hasStatefulNodes(plan: PhysicalPlan): boolean {
-  return plan.nodes.some((n) => n.kind === "aggregate" || n.kind === "dedup" || n.kind === "join");
+  return plan.nodes.some((n) => n.kind === "aggregate" || n.kind === "dedup" || (n.kind === "join" && n.mode === "interval"));
 }
 
 function round(ms: number): number {
