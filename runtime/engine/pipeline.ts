@@ -88,10 +88,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
 
   let lateThisBatch: RejectedRecord[] = [];
+  /** Late rows dropped (`late = drop`) in this batch: counted, never materialised. */
+  let lateDropped = 0;
   const late: LateRows = {
     reject: (operatorId, batch, rows) => {
       if (dropLate) {
-        lateThisBatch.push(...Array.from({ length: rows.length }, () => ({ reason: "late" as const, source: operatorId, position: { kind: "none" as const }, raw: new Uint8Array(0), detail: "dropped", time: Date.now() * 1000 })));
+        lateDropped += rows.length;
         return;
       }
       lateThisBatch.push(...lateRejects(operatorId, batch, rows, Date.now() * 1000, dataflow.currentWatermark));
@@ -150,6 +152,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       }
       const numInputRows = [...perSource.values()].reduce((a, b) => a + b, 0);
       lateThisBatch = [];
+      lateDropped = 0;
       lastRunWatermark = dataflow.currentWatermark;
       const { outputs } = dataflow.runBatch(sourceRows);
 
@@ -160,7 +163,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         sinkRows.push({ description: spec.id, numOutputRows: batch.length });
         summary.outputRows += batch.length;
       }
-      const allRejects = [...rejects, ...(dropLate ? [] : lateThisBatch)];
+      const allRejects = [...rejects, ...lateThisBatch];
       if (deadLetter && allRejects.length > 0) await deadLetter.write(batchId, rejectsToBatch(batchId, allRejects), "append");
       if (!deadLetter) {
         for (const reject of allRejects.slice(0, Math.max(0, REJECTS_LOGGED - rejectsLogged))) {
@@ -168,7 +171,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
           rejectsLogged++;
         }
       }
-      const counts = countByReason([...rejects, ...lateThisBatch]);
+      const counts = countByReason(allRejects);
+      if (lateDropped > 0) counts.late = (counts.late ?? 0) + lateDropped;
       for (const [reason, n] of Object.entries(counts) as [RejectReason, number][]) summary.deadLetters[reason] = (summary.deadLetters[reason] ?? 0) + n;
 
       for (const [source, range] of ranges) offsets.set(source.id, source.end(range));
