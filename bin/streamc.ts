@@ -16,6 +16,11 @@ import { formatDiagnostics } from "../compiler/diagnostics.ts";
 import { explainPlan } from "../compiler/explain.ts";
 import { checkProgram, type CheckResult } from "../compiler/front-end.ts";
 import { runProgram, runUsage } from "../runtime/main.ts";
+import { DeltaError, snapshot } from "../runtime/table/delta-log.ts";
+import { tableHistory } from "../runtime/table/history.ts";
+import { readTable } from "../runtime/table/read-table.ts";
+import { formatField, formatName } from "../runtime/data-type.ts";
+import { formatDateDays, formatTimestampMicros } from "../runtime/time.ts";
 
 export interface Io {
   out(text: string): void;
@@ -34,6 +39,8 @@ commands:
   run FILE.stream|FILE.mjs   run a program, or a bundle made by compile (run options below)
   test FILE                  run the program's test blocks (exit 0 all passed, 1 a failure)
   compile FILE [-o DIR]      write DIR/NAME.mjs (runs with node alone) and DIR/NAME.plan.json
+  table show PATH [--version N]   a Delta table's schema, files and rows (JSON lines), at a version
+  table history PATH         a Delta table's commits, newest first
   help                       print this help
   version                    print the version
 
@@ -67,6 +74,7 @@ const commands: Record<string, Command> = {
       }),
   },
   compile: { run: compileCommand },
+  table: { run: tableCommand },
   help: { run: (_args, io) => (io.out(usage), 0) },
   version: { run: (_args, io) => (io.out(`streamc ${VERSION}\n`), 0) },
 };
@@ -214,9 +222,68 @@ async function compileCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** `table show PATH [--version N]` and `table history PATH`: read a Delta table. */
+function tableCommand(args: string[], io: Io): number {
+  const [sub, ...rest] = args;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { version: { type: "string" } } });
+  } catch (error) {
+    io.err(`streamc table: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const [path, ...extra] = parsed.positionals;
+  const version = parsed.values.version === undefined ? undefined : Number(parsed.values.version);
+  if ((sub !== "show" && sub !== "history") || path === undefined || extra.length > 0 || (version !== undefined && !(Number.isInteger(version) && version >= 0)) || (sub === "history" && version !== undefined)) {
+    io.err(`streamc table: expected \`show PATH [--version N]\` or \`history PATH\`\n\n${usage}`);
+    return 2;
+  }
+  try {
+    if (sub === "history") {
+      for (const entry of tableHistory(path)) {
+        const when = entry.timestamp === undefined ? "-" : new Date(entry.timestamp).toISOString();
+        const txns = entry.txns.map((t) => ` txn ${t.appId}=${t.version}`).join("");
+        io.out(`${entry.version}\t${when}\t${entry.operation ?? "-"}\t+${entry.filesAdded} -${entry.filesRemoved} files${txns}\n`);
+      }
+      return 0;
+    }
+    const snap = snapshot(path, version);
+    const rows = readTable(path, version);
+    const fields = snap.metadata.schema.fields;
+    io.out(`table ${path} at version ${snap.version} (reader ${snap.protocol.minReaderVersion}, writer ${snap.protocol.minWriterVersion})\n`);
+    io.out(`schema: (${fields.map((f) => `${formatName(f.name)}: ${formatField(f)}`).join(", ")})\n`);
+    io.out(`partitioned by: ${snap.metadata.partitionColumns.length ? snap.metadata.partitionColumns.join(", ") : "(none)"}\n`);
+    io.out(`${snap.files.length} file${snap.files.length === 1 ? "" : "s"}, ${rows.length} row${rows.length === 1 ? "" : "s"}\n`);
+    const kinds = new Map(fields.map((f) => [f.name, f.type.kind]));
+    for (const row of rows) {
+      io.out(
+        JSON.stringify(row, (key, value: unknown) => {
+          if (typeof value === "bigint") return value.toString();
+          if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+          if (typeof value === "number" && kinds.get(key) === "timestamp") return formatTimestampMicros(value);
+          if (typeof value === "number" && kinds.get(key) === "date") return formatDateDays(value);
+          return value;
+        }) + "\n",
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof DeltaError) {
+      io.err(`streamc table: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 // Run when executed as a program (the built dist/streamc.mjs, or `node --import tsx bin/streamc.ts`).
 const invokedDirectly = process.argv[1] !== undefined && /streamc(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
 if (invokedDirectly) {
+  // `streamc table show ... | head`: a reader that closes the pipe early is not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
