@@ -22,6 +22,7 @@ import type {
   ImportedFunction, LiteralValue, LogicalNode, LogicalPlan, NamedTypedExpr, SinkPlan, SourcePlan, StreamPlan, TestPlan, TypedExpr,
   WatermarkPlan, WindowPlan,
 } from "./logical/plan.ts";
+import { equiJoinKeys } from "./logical/join-keys.ts";
 import type { Resolved } from "./resolve.ts";
 import { suggest } from "./suggest.ts";
 import { argInfo, checkExpr, conditionHint, isStandIn, nonNullWhenTrue, type AggregateScope, type ColumnScope, type ExprContext } from "./typecheck-expression.ts";
@@ -678,8 +679,9 @@ class ProgramChecker {
     flow.aggregate ??= right.aggregate;
     let state: StateSchema | undefined;
     if (mode === "interval") {
-      const rightNames = new Set(rightColumns.map((c) => c.as));
-      const keyFields = equalityKeys(on, new Set(leftSchema.map((f) => f.name)), rightNames).map((name) => flow.fields.find((f) => f.name === name)!);
+      const keyFields = equiJoinKeys(on, { fields: leftSchema }, rightColumns.map((c) => ({ from: c.field.name, as: c.as }))).map(
+        (key) => leftSchema.find((f) => f.name === key.left)!,
+      );
       state = {
         operatorId: operatorId("join"),
         operatorKind: "join",
@@ -1070,25 +1072,6 @@ function collectAggregates(expr: TypedExpr, out: Extract<TypedExpr, { kind: "agg
     default:
       assertNever(expr);
   }
-}
-
-/** Output columns equated across the two sides by `==` conjuncts: the join's key. */
-function equalityKeys(on: TypedExpr, left: Set<string>, right: Set<string>): string[] {
-  const keys: string[] = [];
-  const visit = (expr: TypedExpr): void => {
-    if (expr.kind !== "binary") return;
-    if (expr.op === "and") {
-      visit(expr.left);
-      visit(expr.right);
-      return;
-    }
-    if (expr.op === "==" && expr.left.kind === "column" && expr.right.kind === "column") {
-      if (left.has(expr.left.name) && right.has(expr.right.name)) keys.push(expr.left.name);
-      else if (right.has(expr.left.name) && left.has(expr.right.name)) keys.push(expr.right.name);
-    }
-  };
-  visit(on);
-  return keys;
 }
 
 /** Why two schemas differ for `union` (names, order and types; nullability may differ), or undefined. */

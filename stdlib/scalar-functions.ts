@@ -89,6 +89,7 @@
  * - `hash`: MurmurHash3 x86_32 twice over a canonical encoding, 53 bits, non-negative (see
  *   scalar-kernels.ts); equal numbers hash alike whatever their numeric type.
  */
+import type { CellValue } from "../runtime/columnar/values.ts";
 import type { DataType } from "../runtime/plan.ts";
 import { BOOL, DATE, DOUBLE, INT, LONG, STRING, TIMESTAMP, commonType, isEquatable, listOf } from "../runtime/data-type.ts";
 import { parseDateDays, parseTimestampMicros } from "../runtime/time.ts";
@@ -171,16 +172,7 @@ const NUMBER_PARAM = { kind: "number" } as const;
  * function whose arguments meet in a common type (`greatest`, `least`, `coalesce`, `nullif`)
  * converts them itself. Its result has the type `check` gave.
  */
-export type KernelValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | KernelValue[]
-  | Map<string, KernelValue>
-  | { [field: string]: KernelValue };
+export type KernelValue = CellValue;
 
 /**
  * The per-row function: one row's argument values in, the result out. It never throws on data

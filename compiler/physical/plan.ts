@@ -16,7 +16,7 @@ import { parseTimestampMicros } from "../../runtime/time.ts";
 import type { OptionSetting } from "../connectors.ts";
 import type { LiteralValue, LogicalNode, LogicalPlan, StreamPlan, TestPlan, TypedExpr } from "../logical/plan.ts";
 import { aggregateParts } from "./aggregate.ts";
-import { equiJoinKeys } from "./join-keys.ts";
+import { equiJoinKeys } from "../logical/join-keys.ts";
 import { type KernelSource, columnType } from "./kernel-source.ts";
 
 export type { KernelSource };
@@ -158,7 +158,6 @@ class Planner {
       case "dedup":
         return { ...base, kind: "dedup", keys: node.keys, withinMicros: node.withinMicros, eventTime: node.eventTime };
       case "join": {
-        const rightSchema = this.schemas.get(node.right)!;
         return {
           ...base,
           inputs: [input, this.outputOf(node.right)],
@@ -170,7 +169,7 @@ class Planner {
           leftEventTime: node.mode === "interval" ? eventTime : undefined,
           rightEventTime: node.mode === "interval" ? this.eventTimes.get(node.right) : undefined,
           rightColumns: node.rightColumns,
-          equiKeys: equiJoinKeys(node.on, inputSchema, rightSchema, node.rightColumns),
+          equiKeys: equiJoinKeys(node.on, inputSchema, node.rightColumns),
         };
       }
       case "union":

@@ -1,5 +1,6 @@
 /**
- * The equi-join keys of a join condition, for hashing.
+ * The equi-join keys of a join condition: the join operator hashes on them, and the checker
+ * declares them as the join state's key.
  *
  * Contract: the pairs are the `==` comparisons of a left column with a right column among the
  * condition's top-level `and`s, in source order, as `{ left, right }` where `left` names a column
@@ -8,9 +9,9 @@
  * (`int` and `long`); the condition itself is still evaluated on every candidate pair.
  */
 import type { Schema } from "../../runtime/plan.ts";
-import type { TypedExpr } from "../logical/plan.ts";
+import type { TypedExpr } from "./plan.ts";
 
-export function equiJoinKeys(on: TypedExpr, left: Schema, _right: Schema, rightColumns: readonly { from: string; as: string }[]): { left: string; right: string }[] {
+export function equiJoinKeys(on: TypedExpr, left: Schema, rightColumns: readonly { from: string; as: string }[]): { left: string; right: string }[] {
   const leftNames = new Set(left.fields.map((f) => f.name));
   const rightFrom = new Map(rightColumns.map((c) => [c.as, c.from]));
   const keys: { left: string; right: string }[] = [];
