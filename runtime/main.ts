@@ -25,6 +25,7 @@ export const runUsage = `options:
   --trigger once|available_now|every:DURATION   when batches run (default: the pipeline's trigger)
   --max-batches N                               stop after N batches
   --progress                                    print one JSON line of progress per batch to stderr
+  --test                                        run the program's test blocks instead (as streamc test)
 `;
 
 export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv: readonly string[], io: ProgramIo = processIo): Promise<number> {

@@ -38,7 +38,7 @@ export const sinkFactories = new Map<string, SinkFactory>([
 
 export function createSink(spec: SinkSpec, context: SinkContext): Sink {
   const factory = sinkFactories.get(spec.connector);
-  if (!factory) throw new Error(`sink ${spec.id}: the ${spec.connector} connector is not available in this runtime`);
+  if (!factory) throw new Error(`sink ${spec.id}: the ${spec.connector} connector is not available in this version of streamc; sinks that run are ${[...sinkFactories.keys()].join(", ")}`);
   return factory(spec, context);
 }
 

@@ -56,6 +56,6 @@ export const sourceFactories = new Map<string, SourceFactory>([
 
 export function createSource(spec: SourceSpec, context: SourceContext): Source {
   const factory = sourceFactories.get(spec.connector);
-  if (!factory) throw new Error(`source ${spec.id}: the ${spec.connector} connector is not available in this runtime`);
+  if (!factory) throw new Error(`source ${spec.id}: the ${spec.connector} connector is not available in this version of streamc; sources that run are ${[...sourceFactories.keys()].join(", ")}`);
   return factory(spec, context);
 }
