@@ -81,7 +81,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const trigger = options.trigger ?? triggerOf(plan);
   const lookupSources = new Set(plan.nodes.flatMap((n) => (n.kind === "join" && n.mode === "lookup" ? [n.inputs[1]!] : [])));
   const sources = plan.sources.map((spec) => createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id) }));
-  const sinkContext = { cwd: options.cwd, env: options.env, ...(options.stdout ? { stdout: options.stdout } : {}) };
+  const sinkContext = { cwd: options.cwd, env: options.env, pipelineId: plan.pipeline.name, ...(options.stdout ? { stdout: options.stdout } : {}) };
   const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
   const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);
   const dropLate = plan.pipeline.options["late"]?.kind === "word" && plan.pipeline.options["late"].word === "drop";

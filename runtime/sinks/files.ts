@@ -18,14 +18,14 @@
  * Decision: a batch with no rows writes no file (and removes a file an earlier attempt of that
  * batch left), as Spark's file sink writes no empty files.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
 import * as parquet from "parquet-wasm";
 import { toArrowTable } from "../columnar/batch-ops.ts";
 import type { Batch } from "../columnar/batch.ts";
 import type { Schema } from "../plan.ts";
+import { writeFileAtomically } from "../storage/durable-file.ts";
 import { batchToCsv, batchToJsonLines } from "./encode.ts";
 import type { OutputMode, Sink } from "./sink.ts";
 
@@ -83,40 +83,4 @@ export function encodeParquet(schema: Schema, batches: readonly Batch[]): Uint8A
     .setStatisticsEnabled(parquet.EnabledStatistics.Page)
     .build();
   return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties);
-}
-
-/** Writes `bytes` to `path` whole or not at all: temporary file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  const dir = slash < 0 ? "." : path.slice(0, slash);
-  const temp = join(dir, `.${path.slice(slash + 1)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
-  const file = await open(temp, "w");
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } catch (e) {
-    await file.close();
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await file.close();
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await syncDirectory(dir);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, "r");
-    await handle.sync();
-  } catch {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
-  } finally {
-    await handle?.close();
-  }
 }

@@ -20,6 +20,11 @@ export interface SinkContext {
   env: Environment;
   /** Where the console sink prints. Default `process.stdout`. */
   stdout?: TextOutput;
+  /**
+   * The pipeline's identity for exactly-once sinks: the checkpoint's pipeline id (metadata.json
+   * `id`), else the pipeline's name. A table sink commits with txn appId `<pipelineId>/<sink id>`.
+   */
+  pipelineId: string;
 }
 
 export type SinkFactory = (spec: SinkSpec, context: SinkContext) => Sink;

@@ -327,10 +327,10 @@ describe("the files source", () => {
     expect(source.description).toBe(`files[${join(cwd, "in")}]`);
     await source.open(undefined);
     expect((await nextBatch(source, undefined))!.rows).toEqual([{ id: 1, country: null, ts: 0 }]);
-    const generator = createSource({ id: "g", connector: "generator", target: undefined, options: { seed: { kind: "integer", value: 5 }, rows: { kind: "integer", value: 3 } }, schema: orders }, { cwd, env: {} });
+    const generator = createSource({ id: "g", connector: "generator", target: undefined, options: { seed: { kind: "integer", value: 5 }, rows: { kind: "integer", value: 3 } }, schema: orders }, { cwd, env: {}, pipelineId: "test" });
     await generator.open(undefined);
     expect((await nextBatch(generator, undefined))!.rows.length).toBe(3);
-    expect(() => createSource({ ...spec, connector: "carrier-pigeon" }, { cwd, env: {} })).toThrow(/carrier-pigeon connector is not available/);
+    expect(() => createSource({ ...spec, connector: "carrier-pigeon" }, { cwd, env: {}, pipelineId: "test" })).toThrow(/carrier-pigeon connector is not available/);
   });
 });
 
@@ -495,10 +495,10 @@ describe("the files sink", () => {
       key: undefined,
       schema: { fields: [field("n", t.int)] },
     };
-    await createSink(spec, { cwd, env: {} }).write(4, batchFromRows(spec.schema, [{ n: 4 }]), "append");
+    await createSink(spec, { cwd, env: {}, pipelineId: "test" }).write(4, batchFromRows(spec.schema, [{ n: 4 }]), "append");
     expect(readFileSync(join(cwd, "out/paid/part-00000004.csv"), "utf8")).toBe("n\n4\n");
     let printed = "";
-    await createSink({ ...spec, connector: "console", options: { rows: { kind: "integer", value: 5 } } }, { cwd, env: {}, stdout: { write: (s: string) => (printed += s) } }).write(
+    await createSink({ ...spec, connector: "console", options: { rows: { kind: "integer", value: 5 } } }, { cwd, env: {}, pipelineId: "test", stdout: { write: (s: string) => (printed += s) } }).write(
       0,
       batchFromRows(spec.schema, [{ n: 1 }]),
       "append",
@@ -520,7 +520,7 @@ describe("the dead letter", () => {
     const batch = rejectsToBatch(12, [...rejects, ...late, { reason: "malformed", source: "events", position: { kind: "partition", partition: 3, offset: 99 }, raw: Uint8Array.of(0xff), detail: "invalid UTF-8", time: 2 }]);
     expect(batch.schema).toBe(deadLetterSchema);
     const out = join(tempDir(), "rejects");
-    const sink = deadLetterSink({ kind: "connector", connector: "files", target: { kind: "literal", value: out } }, { cwd: "/", env: {} })!;
+    const sink = deadLetterSink({ kind: "connector", connector: "files", target: { kind: "literal", value: out } }, { cwd: "/", env: {}, pipelineId: "test" })!;
     await sink.write(12, batch, "append");
     expect(await duckRows(`select * replace (from_base64(raw) as raw) from read_json('${out}/part-00000012.json', columns = {batch_id: 'BIGINT', time: 'TIMESTAMPTZ', source: 'VARCHAR', reason: 'VARCHAR', detail: 'VARCHAR', file: 'VARCHAR', line: 'BIGINT', partition: 'INTEGER', "offset": 'BIGINT', raw: 'VARCHAR'})`)).toEqual([
       {
