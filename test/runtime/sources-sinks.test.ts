@@ -327,10 +327,10 @@ describe("the files source", () => {
     expect(source.description).toBe(`files[${join(cwd, "in")}]`);
     await source.open(undefined);
     expect((await nextBatch(source, undefined))!.rows).toEqual([{ id: 1, country: null, ts: 0 }]);
-    const generator = createSource({ id: "g", connector: "generator", target: undefined, options: { seed: { kind: "integer", value: 5 }, rows: { kind: "integer", value: 3 } }, schema: orders }, { cwd, env: {}, pipelineId: "test" });
+    const generator = createSource({ id: "g", connector: "generator", target: undefined, options: { seed: { kind: "integer", value: 5 }, rows: { kind: "integer", value: 3 } }, schema: orders }, { cwd, env: {} });
     await generator.open(undefined);
     expect((await nextBatch(generator, undefined))!.rows.length).toBe(3);
-    expect(() => createSource({ ...spec, connector: "carrier-pigeon" }, { cwd, env: {}, pipelineId: "test" })).toThrow(/carrier-pigeon connector is not available/);
+    expect(() => createSource({ ...spec, connector: "carrier-pigeon" }, { cwd, env: {} })).toThrow(/carrier-pigeon connector is not available/);
   });
 });
 
