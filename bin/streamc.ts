@@ -15,32 +15,45 @@ import { compileProgram } from "../compiler/compile-program.ts";
 import { formatDiagnostics } from "../compiler/diagnostics.ts";
 import { explainPlan } from "../compiler/explain.ts";
 import { checkProgram, type CheckResult } from "../compiler/front-end.ts";
+import { physicalPlan } from "../compiler/physical/plan.ts";
+import { checkCompatibility, checkpointPlanOf, formatCompatibilityReport, isCompatible } from "../runtime/checkpoint/compat.ts";
+import { readCheckpointPlan } from "../runtime/checkpoint/store.ts";
 import { runProgram, runUsage } from "../runtime/main.ts";
 import { DeltaError, snapshot } from "../runtime/table/delta-log.ts";
 import { tableHistory } from "../runtime/table/history.ts";
+import { optimizeTable } from "../runtime/table/optimize.ts";
+import { DEFAULT_RETENTION_MS, vacuumTable } from "../runtime/table/vacuum.ts";
+import { DEFAULT_TARGET_FILE_SIZE } from "../runtime/sinks/table.ts";
 import { readTable } from "../runtime/table/read-table.ts";
 import { formatField, formatName } from "../runtime/data-type.ts";
 import { formatDateDays, formatTimestampMicros } from "../runtime/time.ts";
+import { STREAMC_VERSION } from "../runtime/version.ts";
+import { checkpointStatus, type CheckpointStatus } from "../runtime/checkpoint/status.ts";
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
 }
 
-const VERSION = "0.1.0";
+const VERSION = STREAMC_VERSION;
 
 const usage = `streamc ${VERSION}: a typed, exactly-once stream-processing language
 
 usage: streamc <command> [options]
 
 commands:
-  check FILE                 check a .stream program; print its diagnostics (exit 0 ok, 1 errors)
+  check FILE [--checkpoint DIR [--drop-state ID]...]
+                             check a .stream program; print its diagnostics (exit 0 ok, 1 errors);
+                             with a checkpoint, whether each source and operator can continue from it (exit 3: incompatible)
   explain FILE               print the logical plan: one node a line, with schemas and state schemas
   run FILE.stream|FILE.mjs   run a program, or a bundle made by compile (run options below)
   test FILE                  run the program's test blocks (exit 0 all passed, 1 a failure)
   compile FILE [-o DIR]      write DIR/NAME.mjs (runs with node alone) and DIR/NAME.plan.json
+  status CHECKPOINT [--json]  a checkpoint's last batch, source offsets, watermark and state sizes
   table show PATH [--version N]   a Delta table's schema, files and rows (JSON lines), at a version
   table history PATH         a Delta table's commits, newest first
+  table optimize PATH [--target-size SIZE]   compact a table's small files (default 128mb)
+  table vacuum PATH [--retain DURATION] [--dry-run]   delete files no version within DURATION needs (default 168h)
   help                       print this help
   version                    print the version
 
@@ -56,7 +69,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
-  check: { run: (args, io) => withProgram("check", args, io, (result, file, text) => report(result, file, text, io)) },
+  check: { run: checkCommand },
   explain: {
     run: (args, io) =>
       withProgram("explain", args, io, (result, file, text) => {
@@ -75,6 +88,7 @@ const commands: Record<string, Command> = {
   },
   compile: { run: compileCommand },
   table: { run: tableCommand },
+  status: { run: statusCommand },
   help: { run: (_args, io) => (io.out(usage), 0) },
   version: { run: (_args, io) => (io.out(`streamc ${VERSION}\n`), 0) },
 };
@@ -120,6 +134,48 @@ function withProgram(name: string, args: string[], io: Io, then: (result: CheckR
     return 1;
   }
   return then(checkProgram(text, { path: file }), file, text);
+}
+
+/**
+ * `check FILE [--checkpoint DIR [--drop-state ID]...]`: diagnostics; with a checkpoint (and a program
+ * without errors), the state-compatibility report against it: exit 0 when every source and operator
+ * can continue (reuse or evolve), 3 when one cannot, 1 when the checkpoint cannot be read.
+ */
+async function checkCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { checkpoint: { type: "string" }, "drop-state": { type: "string", multiple: true }, help: { type: "boolean", short: "h" } } });
+  } catch (error) {
+    io.err(`streamc check: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const dir = parsed.values.checkpoint;
+  const dropState = parsed.values["drop-state"] ?? [];
+  if (dir === undefined && dropState.length > 0) {
+    io.err(`streamc check: --drop-state needs --checkpoint DIR\n\n${usage}`);
+    return 2;
+  }
+  const rest = parsed.values.help ? ["--help"] : parsed.positionals;
+  return withProgram("check", rest, io, async (result, file, text) => {
+    const code = report(result, file, text, io);
+    if (code !== 0 || dir === undefined || !result.plan) return code;
+    let old;
+    let next;
+    try {
+      old = await readCheckpointPlan(dir);
+      if (!old) {
+        io.out(`${dir}: no checkpoint yet; \`streamc run\` will start a new one there (every source from its start, every operator empty)\n`);
+        return 0;
+      }
+      next = checkpointPlanOf(physicalPlan(result.plan).plan, { cwd: process.cwd(), env: process.env });
+    } catch (error) {
+      io.err(`streamc check: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const compatibility = checkCompatibility(old, next, { dropState: new Set(dropState) });
+    io.out(`checkpoint ${dir}:\n${formatCompatibilityReport(compatibility)}`);
+    return isCompatible(compatibility) ? 0 : 3;
+  });
 }
 
 /** Prints diagnostics and a summary; returns 1 when there are errors. */
@@ -222,30 +278,56 @@ async function compileCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** `table show PATH [--version N]` and `table history PATH`: read a Delta table. */
-function tableCommand(args: string[], io: Io): number {
+/** `table show|history|optimize|vacuum PATH ...`: read and maintain a Delta table. */
+async function tableCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
+  const expected = "expected `show PATH [--version N]`, `history PATH`, `optimize PATH [--target-size SIZE]` or `vacuum PATH [--retain DURATION] [--dry-run]`";
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { version: { type: "string" } } });
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { version: { type: "string" }, "target-size": { type: "string" }, retain: { type: "string" }, "dry-run": { type: "boolean" } },
+    });
   } catch (error) {
     io.err(`streamc table: ${(error as Error).message}\n\n${usage}`);
     return 2;
   }
   const [path, ...extra] = parsed.positionals;
-  const version = parsed.values.version === undefined ? undefined : Number(parsed.values.version);
-  if ((sub !== "show" && sub !== "history") || path === undefined || extra.length > 0 || (version !== undefined && !(Number.isInteger(version) && version >= 0)) || (sub === "history" && version !== undefined)) {
-    io.err(`streamc table: expected \`show PATH [--version N]\` or \`history PATH\`\n\n${usage}`);
+  const values = parsed.values;
+  const version = values.version === undefined ? undefined : Number(values.version);
+  const targetSize = values["target-size"] === undefined ? undefined : parseSizeText(values["target-size"]);
+  const retainMicros = values.retain === undefined ? undefined : parseDurationText(values.retain);
+  const allowed: Record<string, string[]> = { show: ["version"], history: [], optimize: ["target-size"], vacuum: ["retain", "dry-run"] };
+  const given = Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined);
+  if (
+    sub === undefined ||
+    !(sub in allowed) ||
+    path === undefined ||
+    extra.length > 0 ||
+    given.some((option) => !allowed[sub]!.includes(option)) ||
+    (version !== undefined && !(Number.isInteger(version) && version >= 0)) ||
+    targetSize === null ||
+    retainMicros === null
+  ) {
+    const detail = targetSize === null ? `--target-size takes a size such as 128mb, not \`${values["target-size"]}\`; ` : retainMicros === null ? `--retain takes a duration such as 168h or 7d, not \`${values.retain}\`; ` : "";
+    io.err(`streamc table: ${detail}${expected}\n\n${usage}`);
     return 2;
   }
   try {
-    if (sub === "history") {
-      for (const entry of tableHistory(path)) {
-        const when = entry.timestamp === undefined ? "-" : new Date(entry.timestamp).toISOString();
-        const txns = entry.txns.map((t) => ` txn ${t.appId}=${t.version}`).join("");
-        io.out(`${entry.version}\t${when}\t${entry.operation ?? "-"}\t+${entry.filesAdded} -${entry.filesRemoved} files${txns}\n`);
-      }
-      return 0;
+    switch (sub) {
+      case "history":
+        for (const entry of tableHistory(path)) {
+          const when = entry.timestamp === undefined ? "-" : new Date(entry.timestamp).toISOString();
+          const txns = entry.txns.map((t) => ` txn ${t.appId}=${t.version}`).join("");
+          io.out(`${entry.version}\t${when}\t${entry.operation ?? "-"}\t+${entry.filesAdded} -${entry.filesRemoved} files${txns}\n`);
+        }
+        return 0;
+      case "optimize":
+        return await optimizeCommand(path, targetSize ?? DEFAULT_TARGET_FILE_SIZE, io);
+      case "vacuum":
+        return await vacuumCommand(path, retainMicros === undefined ? undefined : retainMicros / 1000, values["dry-run"] === true, io);
     }
     const snap = snapshot(path, version);
     const rows = readTable(path, version);
@@ -276,6 +358,61 @@ function tableCommand(args: string[], io: Io): number {
   }
 }
 
+async function optimizeCommand(path: string, targetFileSize: number, io: Io): Promise<number> {
+  const result = await optimizeTable(path, { targetFileSize });
+  if (result.version === undefined) {
+    io.out(`table ${path}: nothing to optimize (no partition has two or more files under ${formatBytes(targetFileSize)})\n`);
+    return 0;
+  }
+  io.out(
+    `table ${path}: optimized at version ${result.version}: ${plural(result.filesRemoved, "file")} (${formatBytes(result.bytesRemoved)}) rewritten as ${plural(result.filesAdded, "file")} (${formatBytes(result.bytesAdded)}) in ${plural(result.partitionsOptimized, "partition")}\n`,
+  );
+  return 0;
+}
+
+async function vacuumCommand(path: string, retainMs: number | undefined, dryRun: boolean, io: Io): Promise<number> {
+  const retentionMs = retainMs ?? DEFAULT_RETENTION_MS;
+  if (retentionMs < DEFAULT_RETENTION_MS) {
+    io.err(
+      `streamc table: warning: a retention of ${formatHours(retentionMs)} is below Delta's default of 168h: files a writer has written but not yet committed, and files a reader of an older version still reads, may be deleted\n`,
+    );
+  }
+  const result = await vacuumTable(path, { retentionMs, dryRun });
+  for (const file of result.files) io.out(`${dryRun ? "would delete" : "deleted"} ${file.path} (${formatBytes(file.bytes)})\n`);
+  const bytes = result.files.reduce((n, f) => n + f.bytes, 0);
+  io.out(
+    `table ${path}: ${dryRun ? "would delete" : "deleted"} ${plural(result.files.length, "file")} (${formatBytes(bytes)}) that no version within ${formatHours(retentionMs)} of now needs (latest version ${result.version})\n`,
+  );
+  return 0;
+}
+
+/** `128mb` → bytes; null when it is not a size (the language's units: b, kb, mb, gb, tb; 1kb = 1024b). */
+function parseSizeText(text: string): number | null {
+  const m = /^([0-9][0-9_]*)(b|kb|mb|gb|tb)$/.exec(text.toLowerCase());
+  if (!m) return null;
+  const bytes = Number(m[1]!.replace(/_/g, "")) * { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 }[m[2] as "b"];
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}
+
+/** `168h` → microseconds; null when it is not a duration (the language's units: ms, s, m, h, d). */
+function parseDurationText(text: string): number | null {
+  const m = /^([0-9][0-9_]*)(ms|s|m|h|d)$/.exec(text);
+  if (!m) return null;
+  const micros = Number(m[1]!.replace(/_/g, "")) * { ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000, d: 86_400_000_000 }[m[2] as "ms"];
+  return Number.isSafeInteger(micros) ? micros : null;
+}
+
+function formatBytes(bytes: number): string {
+  for (const [unit, size] of [["gb", 1024 ** 3], ["mb", 1024 ** 2], ["kb", 1024]] as const) {
+    if (bytes >= size) return `${(bytes / size).toFixed(bytes % size === 0 ? 0 : 1)}${unit}`;
+  }
+  return `${bytes}b`;
+}
+
+function formatHours(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 1000}s`;
+}
+
 // Run when executed as a program (the built dist/streamc.mjs, or `node --import tsx bin/streamc.ts`).
 const invokedDirectly = process.argv[1] !== undefined && /streamc(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
 if (invokedDirectly) {
@@ -288,4 +425,52 @@ if (invokedDirectly) {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   });
+}
+
+async function statusCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (parsed.positionals.length !== 1) {
+    io.err(`status takes one checkpoint directory\n\n${usage}`);
+    return 2;
+  }
+  let status: CheckpointStatus;
+  try {
+    status = await checkpointStatus(resolve(parsed.positionals[0]!));
+  } catch (error) {
+    io.err(`${(error as Error).message}\n`);
+    return 1;
+  }
+  io.out(parsed.values.json ? JSON.stringify(status, null, 2) + "\n" : formatStatus(status));
+  return 0;
+}
+
+function formatStatus(status: CheckpointStatus): string {
+  const { metadata } = status;
+  const lines = [
+    `pipeline   ${metadata.name} (id ${metadata.id})`,
+    `checkpoint ${status.dir}, created ${metadata.created} by streamc ${metadata.streamcVersion}`,
+    status.lastCommitted ? `last batch ${status.lastCommitted.batchId}, committed ${status.lastCommitted.committedAt}` : "last batch none committed yet",
+  ];
+  if (status.pendingReplay !== undefined) lines.push(`pending    batch ${status.pendingReplay} started but did not commit; the next run replays it first`);
+  lines.push(`watermark  ${status.watermark === null ? "none yet" : formatTimestampMicros(status.watermark)}`);
+  if (status.sources.length > 0) {
+    lines.push("sources");
+    const width = Math.max(...status.sources.map((s) => s.id.length));
+    for (const source of status.sources) {
+      const behind = source.offsetsBehindLatest === undefined ? "" : `  behind latest: ${source.offsetsBehindLatest}`;
+      lines.push(`  ${source.id.padEnd(width)}  ${source.offset === null ? "not started" : JSON.stringify(source.offset)}${behind}`);
+    }
+  }
+  if (status.state.length > 0) {
+    lines.push("state");
+    const width = Math.max(...status.state.map((s) => s.operatorId.length));
+    for (const entry of status.state) lines.push(`  ${entry.operatorId.padEnd(width)}  ${plural(entry.rows, "row")}, ${entry.bytes} bytes (${entry.file})`);
+  }
+  return lines.join("\n") + "\n";
 }

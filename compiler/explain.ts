@@ -110,7 +110,7 @@ function formatNode(node: LogicalNode): string {
   }
 }
 
-function formatWindow(window: WindowPlan): string {
+export function formatWindow(window: WindowPlan): string {
   switch (window.kind) {
     case "tumbling":
       return `tumbling ${formatMicros(window.sizeMicros)}`;

@@ -5,7 +5,7 @@
  * Contract: reports every problem it finds into the sink and returns a `LogicalPlan` only when the
  * program has no errors. It reads the resolved program and never changes it. Stateful operators get
  * their stable ids (`STREAM.KIND`, then `STREAM.KIND#2`, ... for further ones of a kind in one
- * stream) and their state schemas here.
+ * stream) and their state schemas here, with what the state means (state-semantics.ts).
  */
 import { basename } from "node:path";
 import type * as ast from "../grammar/ast.ts";
@@ -27,6 +27,7 @@ import type { Resolved } from "./resolve.ts";
 import { suggest } from "./suggest.ts";
 import { argInfo, checkExpr, conditionHint, isStandIn, nonNullWhenTrue, type AggregateScope, type ColumnScope, type ExprContext } from "./typecheck-expression.ts";
 import { resolveFields, resolveType, type SchemaLookup } from "./types.ts";
+import { aggregateSemantics, dedupSemantics, joinSemantics } from "./state-semantics.ts";
 
 /** A source or stream as seen by the streams that read it. */
 interface Relation {
@@ -562,15 +563,16 @@ class ProgramChecker {
       }
       seen.add(field.name);
     }
+    const eventTime = flow.watermark?.column;
     const state: StateSchema = {
       operatorId: operatorId("aggregate"),
       operatorKind: windowed ? "window-aggregate" : "aggregate",
       key: { fields: [...windowFields, ...keyFields] },
       value: { fields: aggregateState(aggregates) },
       version: 1,
+      semantics: aggregateSemantics({ window, keys, aggregates, eventTime, schema: { fields } }),
     };
     this.state.push(state);
-    const eventTime = flow.watermark?.column;
     flow.fields = fields;
     flow.output = windowed ? "append" : "updating";
     flow.aggregate = state.operatorId;
@@ -611,6 +613,7 @@ class ProgramChecker {
       key: { fields: keys },
       value: { fields: eventTime ? [{ name: eventTime, type: TIMESTAMP, nullable: false }] : [] },
       version: 1,
+      semantics: dedupSemantics(keys.map((k) => k.name), withinMicros, eventTime),
     };
     this.state.push(state);
     return { kind: "dedup", keys: keys.map((k) => k.name), withinMicros, eventTime, state, schema: { fields: flow.fields }, span: transform.span };
@@ -693,6 +696,14 @@ class ProgramChecker {
           ],
         },
         version: 1,
+        semantics: joinSemantics({
+          joinType: transform.joinType,
+          right: right.name,
+          on,
+          withinMicros: withinMicros ?? 0,
+          leftEventTime: flow.watermark?.column,
+          rightEventTime: right.watermark?.column,
+        }),
       };
       this.state.push(state);
       // The joined stream's event time is the left side's; its watermark stays.

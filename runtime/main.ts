@@ -4,10 +4,14 @@
  *
  * Contract: `runProgram(plan, kernels, argv, io)` parses the run options, runs the pipeline (or,
  * with `--test`, its test blocks) and resolves to the exit code: 0 done, 1 failed (the reason is
- * printed), 2 bad options (usage is printed). Options: `--trigger once|available_now|every:DURATION`,
- * `--max-batches N`, `--progress` (one JSON line per batch on stderr).
+ * printed), 2 bad options (usage is printed), 3 the checkpoint's state cannot be reused by this
+ * program (the compatibility report is printed; nothing was changed). Options:
+ * `--checkpoint DIR`, `--trigger once|available_now|every:DURATION`, `--max-batches N`,
+ * `--drop-state OPERATOR` (repeatable), `--progress` (one JSON line per batch on stderr).
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { IncompatibleStateError } from "./engine/checkpointing.ts";
 import type { KernelModule } from "./kernel.ts";
 import { createOperator } from "./operators/registry.ts";
 import type { PhysicalPlan } from "./plan.ts";
@@ -22,8 +26,11 @@ export interface ProgramIo {
 const processIo: ProgramIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export const runUsage = `options:
+  --checkpoint DIR                              the checkpoint directory (default: the pipeline's checkpoint option)
   --trigger once|available_now|every:DURATION   when batches run (default: the pipeline's trigger)
   --max-batches N                               stop after N batches
+  --drop-state OPERATOR                         start this stateful operator empty (repeatable), when its
+                                                old state cannot be reused (see streamc check --checkpoint)
   --progress                                    print one JSON line of progress per batch to stderr
   --test                                        run the program's test blocks instead (as streamc test)
 `;
@@ -35,7 +42,14 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
       args: [...argv],
       allowPositionals: false,
       strict: true,
-      options: { trigger: { type: "string" }, "max-batches": { type: "string" }, progress: { type: "boolean" }, test: { type: "boolean" } },
+      options: {
+        trigger: { type: "string" },
+        "max-batches": { type: "string" },
+        progress: { type: "boolean" },
+        test: { type: "boolean" },
+        checkpoint: { type: "string" },
+        "drop-state": { type: "string", multiple: true },
+      },
     }).values;
   } catch (error) {
     io.err(`${(error as Error).message}\n\n${runUsage}`);
@@ -52,6 +66,12 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
     io.err(`--max-batches takes a positive whole number, not \`${values["max-batches"]}\`\n\n${runUsage}`);
     return 2;
   }
+  const unknownState = (values["drop-state"] ?? []).filter((id) => !plan.state.some((s) => s.operatorId === id));
+  if (unknownState.length > 0) {
+    const known = plan.state.map((s) => s.operatorId);
+    io.err(`--drop-state ${unknownState[0]}: no stateful operator has that id; ${known.length ? `this program's are ${known.join(", ")}` : "this program has none"}\n\n${runUsage}`);
+    return 2;
+  }
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once("SIGINT", stop);
@@ -63,6 +83,8 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
       createOperator,
       ...(trigger ? { trigger } : {}),
       ...(maxBatches !== undefined ? { maxBatches } : {}),
+      ...(values.checkpoint !== undefined ? { checkpoint: resolve(values.checkpoint) } : {}),
+      ...(values["drop-state"] ? { dropState: values["drop-state"] } : {}),
       cwd: process.cwd(),
       env: process.env,
       stdout: { write: (text: string) => io.out(text) },
@@ -75,7 +97,7 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
     return 0;
   } catch (error) {
     io.err(`${plan.pipeline.name}: ${(error as Error).message}\n`);
-    return 1;
+    return error instanceof IncompatibleStateError ? 3 : 1;
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

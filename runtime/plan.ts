@@ -51,6 +51,61 @@ export interface StateSchema {
   key: Schema;
   value: Schema;
   version: number;
+  /** What the state means, beyond its layout (runtime/checkpoint/compat.ts compares it). */
+  semantics: StateSemantics;
+}
+
+/**
+ * What a stateful operator computes, as the compatibility check needs it: the schemas alone cannot
+ * tell `min(x)` from `max(x)`, or a 10m window from a 5m one. Expressions are canonical source
+ * text (the compiler's expression printer, as `streamc explain` shows them); durations are written
+ * in their largest whole unit (`10m`, `90s`). Plain JSON.
+ */
+export type StateSemantics =
+  | {
+      kind: "aggregate";
+      /** `tumbling 10m`, `hopping 10m every 5m` or `session 30m`; undefined without a window. */
+      window: string | undefined;
+      /** The column windows are assigned on; undefined without a window. */
+      eventTime: string | undefined;
+      /** The `by` keys, in order: output name and expression. */
+      keys: { name: string; expr: string }[];
+      /** Every aggregate call, in the order of the plan's `calls` (the snapshot's positional order). */
+      aggregates: StateAggregate[];
+    }
+  | {
+      kind: "dedup";
+      keys: string[];
+      /** `within` as written (`1h`); undefined without it. */
+      within: string | undefined;
+      eventTime: string | undefined;
+    }
+  | {
+      kind: "join";
+      joinType: "inner" | "left";
+      /** The joined (right) stream. */
+      right: string;
+      /** The condition, over the left columns and the right columns as named in the output. */
+      on: string;
+      within: string;
+      leftEventTime: string | undefined;
+      rightEventTime: string | undefined;
+    };
+
+/** One aggregate call's state, as `StateSemantics` records it. */
+export interface StateAggregate {
+  /**
+   * The prefix of its state fields, which identifies it across program versions: the item's name
+   * (`revenue`), or `NAME.I` for the I-th call of an item with several (`ratio.2`).
+   */
+  name: string;
+  /** stdlib aggregate name. */
+  fn: string;
+  /** Each argument as source text. */
+  args: string[];
+  /** As the plan's `AggregateCall` holds them: the accumulator is built from these. */
+  argTypes: Field[];
+  result: Field;
 }
 
 // ---- the physical plan --------------------------------------------------------------------------

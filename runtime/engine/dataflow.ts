@@ -92,6 +92,42 @@ export class Dataflow {
     if (micros > this.watermark) this.watermark = micros;
   }
 
+  /** Each stateful operator's state between batches, as Arrow IPC bytes, by operator id. */
+  snapshotState(): Map<string, Uint8Array> {
+    const snapshots = new Map<string, Uint8Array>();
+    for (const operator of this.operators) {
+      const bytes = operator.snapshot();
+      if (bytes !== undefined) snapshots.set(operator.node.id, bytes);
+    }
+    return snapshots;
+  }
+
+  /** Restores one operator's state from a snapshot of `snapshotState` (possibly evolved first). */
+  restoreState(operatorId: string, bytes: Uint8Array): void {
+    const operator = this.operators.find((o) => o.node.id === operatorId);
+    if (!operator) throw new Error(`no operator ${operatorId} in this plan`);
+    operator.restore(bytes);
+  }
+
+  /** Per `watermark` node, the largest event time it has seen (absent: none yet). */
+  eventTimeMaxima(): Record<string, number> {
+    const maxima: Record<string, number> = {};
+    for (const operator of this.operators) {
+      if (!isWatermarkSource(operator)) continue;
+      const max = operator.eventTimeMax();
+      if (max !== undefined) maxima[operator.node.id] = max;
+    }
+    return maxima;
+  }
+
+  /** Restores what `eventTimeMaxima` recorded; ids no longer in the plan are ignored. */
+  restoreEventTimeMaxima(maxima: Readonly<Record<string, number>>): void {
+    for (const operator of this.operators) {
+      const max = maxima[operator.node.id];
+      if (max !== undefined && isWatermarkSource(operator)) operator.restoreEventTimeMax(max);
+    }
+  }
+
   metrics(): { id: string; kind: NodeSpec["kind"]; metrics: OperatorMetrics }[] {
     return this.operators.map((o) => ({ id: o.node.id, kind: o.node.kind, metrics: o.metrics() }));
   }

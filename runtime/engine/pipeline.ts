@@ -3,8 +3,11 @@
  * → dead letter → next watermark → progress.
  *
  * Contract: a batch's ranges are fixed before it is read and are deterministic to re-read, so a
- * batch can be replayed (the checkpoint's offsets log will record them). Batch N runs under the
- * watermark computed after batch N−1. `available_now` processes everything available when it
+ * batch can be replayed. With a checkpoint (the pipeline's `checkpoint` option, or
+ * `RunOptions.checkpoint`), batch N's ranges and watermark go to `offsets/N` before it reads
+ * anything, and `commits/N` follows once every sink has written it (checkpointing.ts); a restart
+ * resumes after the last commit and first replays an uncommitted batch exactly as recorded.
+ * Batch N runs under the watermark computed after batch N−1. `available_now` processes everything available when it
  * starts, then runs one batch without data so the last watermark closes what it can, then stops;
  * `once` runs one batch with everything available; `every D` starts a batch every D (a batch
  * that overruns starts the next at once); without a trigger, batches run back to back, polling
@@ -24,6 +27,10 @@ import { createSource } from "../sources/index.ts";
 import type { Environment } from "../sources/settings.ts";
 import type { Offset, Range, Source } from "../sources/source.ts";
 import { formatTimestampMicros } from "../time.ts";
+import { randomUUID } from "node:crypto";
+import { resolvePath } from "../sources/settings.ts";
+import type { CheckpointStore } from "../checkpoint/store.ts";
+import { commitBatch, startFromCheckpoint } from "./checkpointing.ts";
 import { Dataflow } from "./dataflow.ts";
 
 export type Trigger =
@@ -49,20 +56,37 @@ export interface RunOptions {
   /** Stops the loop after the batch in flight. */
   signal?: AbortSignal;
   idlePollMs?: number;
+  /** The checkpoint directory; overrides the pipeline's `checkpoint` option. */
+  checkpoint?: string;
+  /** Stateful operators to start empty instead of from the checkpoint (`--drop-state`). */
+  dropState?: readonly string[];
 }
 
 /** One batch's progress, with Spark's `StreamingQueryProgress` names (a subset for now). */
 export interface BatchProgress {
+  /** The pipeline's id (the checkpoint's; the name without one). */
+  id: string;
+  /** This run's id: new each time the process starts. */
+  runId: string;
   name: string;
   batchId: number;
   timestamp: string;
   numInputRows: number;
   inputRowsPerSecond: number;
   processedRowsPerSecond: number;
-  durationMs: { getOffset: number; addBatch: number; triggerExecution: number };
+  durationMs: { getOffset: number; walCommit: number; addBatch: number; commit: number; triggerExecution: number };
   eventTime: { watermark: string | undefined };
   stateOperators: { operatorName: string; numRowsTotal: number; numRowsUpdated: number; numRowsDroppedByWatermark: number; memoryUsedBytes: number }[];
-  sources: { description: string; numInputRows: number; metrics: { offsetsBehindLatest: number } }[];
+  sources: {
+    /** The source's name in the program (not in Spark's progress). */
+    name: string;
+    description: string;
+    startOffset: Offset | null;
+    endOffset: Offset | null;
+    latestOffset: Offset | null;
+    numInputRows: number;
+    metrics: { offsetsBehindLatest: number };
+  }[];
   sink: { description: string; numOutputRows: number }[];
   deadLetters: Partial<Record<RejectReason, number>>;
 }
@@ -81,9 +105,6 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const trigger = options.trigger ?? triggerOf(plan);
   const lookupSources = new Set(plan.nodes.flatMap((n) => (n.kind === "join" && n.mode === "lookup" ? [n.inputs[1]!] : [])));
   const sources = plan.sources.map((spec) => createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id) }));
-  const sinkContext = { cwd: options.cwd, env: options.env, pipelineId: plan.pipeline.name, ...(options.stdout ? { stdout: options.stdout } : {}) };
-  const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
-  const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);
   const dropLate = plan.pipeline.options["late"]?.kind === "word" && plan.pipeline.options["late"].word === "drop";
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
 
@@ -100,36 +121,63 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     },
   };
   const dataflow = new Dataflow(plan, options.kernels, options.createOperator, late);
+  const checkpointDir = options.checkpoint ?? checkpointOption(plan, options);
+  const checkpoint = checkpointDir === undefined
+    ? undefined
+    : await startFromCheckpoint({ dir: checkpointDir, plan, dataflow, cwd: options.cwd, env: options.env, dropState: new Set(options.dropState ?? []) });
+  if (checkpoint?.evolved && checkpoint.report) log(`${plan.pipeline.name}: the program changed since the checkpoint's last run; its state evolves:\n${checkpoint.report}`);
+  const store: CheckpointStore | undefined = checkpoint?.store;
+  const retainBatches = integerOption(plan, "retain_batches") ?? 100;
+  const pipelineId = store?.metadata.id ?? plan.pipeline.name;
+  const runId = randomUUID();
+  const sinkContext = { cwd: options.cwd, env: options.env, pipelineId, ...(options.stdout ? { stdout: options.stdout } : {}) };
+  const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
+  const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);
+
   const offsets = new Map<string, Offset | undefined>();
   for (const source of sources) {
-    await source.open(undefined);
-    offsets.set(source.id, undefined);
+    // A lookup join's table is read whole by each run (and with a replayed batch): its rows are
+    // join state that the checkpoint does not hold.
+    const resume = lookupSources.has(source.id) ? undefined : checkpoint?.resume.get(source.id);
+    await source.open(resume);
+    offsets.set(source.id, resume);
   }
 
   const summary: RunSummary = { batches: 0, inputRows: 0, outputRows: 0, deadLetters: {} };
   let rejectsLogged = 0;
   let finalBatchDone = false;
-  let lastRunWatermark = dataflow.currentWatermark;
-  let batchId = 0;
+  let lastRunWatermark = checkpoint ? checkpoint.lastRunWatermark : dataflow.currentWatermark;
+  let batchId = checkpoint?.nextBatchId ?? 0;
+  let replay = checkpoint?.replay;
+  let firstBatchOfRun = true;
   const startLatest = new Map<Source, Offset>();
   const statefulIds = new Set(plan.state.map((s) => s.operatorId));
   try {
-    while (!options.signal?.aborted && (options.maxBatches === undefined || batchId < options.maxBatches)) {
+    while (!options.signal?.aborted && (options.maxBatches === undefined || summary.batches < options.maxBatches)) {
       const started = performance.now();
       const ranges = new Map<Source, Range>();
       const behind = new Map<Source, number>();
+      const latestOffsets = new Map<Source, Offset>();
+      const startOffsets = new Map<Source, Offset | undefined>(sources.map((s) => [s, offsets.get(s.id)]));
       for (const source of sources) {
-        // `available_now` drains what was there when it started, so it ends even while data keeps coming.
-        const latest = trigger.kind === "available_now" ? (startLatest.get(source) ?? (await source.latest())) : await source.latest();
-        if (trigger.kind === "available_now") startLatest.set(source, latest);
-        const from = offsets.get(source.id);
-        const range = source.plan(from, { latest, ...(trigger.kind === "once" ? { uncapped: true } : {}) });
-        if (range !== undefined) ranges.set(source, range);
-        behind.set(source, source.behind(range === undefined ? from : source.end(range), latest));
+        if (replay && !lookupSources.has(source.id)) {
+          // The batch a crash interrupted: the same ranges, under the same watermark (already set).
+          const range = replay.ranges[source.id];
+          if (range !== undefined) ranges.set(source, range);
+        } else {
+          // `available_now` drains what was there when it started, so it ends even while data keeps coming.
+          const latest = trigger.kind === "available_now" ? (startLatest.get(source) ?? (await source.latest())) : await source.latest();
+          if (trigger.kind === "available_now") startLatest.set(source, latest);
+          latestOffsets.set(source, latest);
+          const from = offsets.get(source.id);
+          const range = source.plan(from, { latest, ...(trigger.kind === "once" ? { uncapped: true } : {}) });
+          if (range !== undefined) ranges.set(source, range);
+          behind.set(source, source.behind(range === undefined ? from : source.end(range), latest));
+        }
       }
       const getOffset = performance.now() - started;
       const watermarkMoved = dataflow.currentWatermark > lastRunWatermark;
-      if (ranges.size === 0 && !(trigger.kind === "once" && batchId === 0)) {
+      if (!replay && ranges.size === 0 && !(trigger.kind === "once" && firstBatchOfRun)) {
         if (trigger.kind === "available_now" || trigger.kind === "once") {
           // One batch without data lets the final watermark close windows, then stop; as in Spark,
           // it runs only when the watermark moved and some operator keeps state.
@@ -140,6 +188,19 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
           continue;
         }
       }
+      firstBatchOfRun = false;
+      for (const [source, range] of ranges) offsets.set(source.id, source.end(range));
+      if (store && !replay) {
+        await store.writeOffsets({
+          batchId,
+          watermark: Number.isFinite(dataflow.currentWatermark) ? dataflow.currentWatermark : null,
+          ranges: Object.fromEntries([...ranges].map(([source, range]) => [source.id, range])),
+          offsets: Object.fromEntries(sources.map((s) => [s.id, offsets.get(s.id) ?? null])),
+          timestamp: new Date().toISOString(),
+        });
+      }
+      replay = undefined;
+      const walCommit = performance.now() - started - getOffset;
 
       const sourceRows = new Map<string, Batch[]>();
       const rejects: RejectedRecord[] = [];
@@ -175,19 +236,28 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       if (lateDropped > 0) counts.late = (counts.late ?? 0) + lateDropped;
       for (const [reason, n] of Object.entries(counts) as [RejectReason, number][]) summary.deadLetters[reason] = (summary.deadLetters[reason] ?? 0) + n;
 
-      for (const [source, range] of ranges) offsets.set(source.id, source.end(range));
       dataflow.advanceWatermark();
+      const addBatchEnd = performance.now();
+      if (store) await commitBatch(store, plan, dataflow, batchId, retainBatches);
       const triggerExecution = performance.now() - started;
       summary.batches++;
       summary.inputRows += numInputRows;
-      options.progress?.({
+      const progress: BatchProgress = {
+        id: pipelineId,
+        runId,
         name: plan.pipeline.name,
         batchId,
         timestamp: new Date().toISOString(),
         numInputRows,
         inputRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
         processedRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
-        durationMs: { getOffset: round(getOffset), addBatch: round(triggerExecution - getOffset), triggerExecution: round(triggerExecution) },
+        durationMs: {
+          getOffset: round(getOffset),
+          walCommit: round(walCommit),
+          addBatch: round(addBatchEnd - started - getOffset - walCommit),
+          commit: round(performance.now() - addBatchEnd),
+          triggerExecution: round(triggerExecution),
+        },
         eventTime: { watermark: Number.isFinite(lastRunWatermark) ? formatTimestampMicros(lastRunWatermark) : undefined },
         stateOperators: dataflow.metrics().filter((m) => statefulIds.has(m.id)).map(({ id, metrics }) => ({
           operatorName: id,
@@ -196,10 +266,20 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
           numRowsDroppedByWatermark: metrics.droppedByWatermark,
           memoryUsedBytes: metrics.memoryBytes,
         })),
-        sources: sources.map((s) => ({ description: s.description, numInputRows: perSource.get(s) ?? 0, metrics: { offsetsBehindLatest: behind.get(s) ?? 0 } })),
+        sources: sources.map((s) => ({
+          name: s.id,
+          description: s.description,
+          startOffset: startOffsets.get(s) ?? null,
+          endOffset: offsets.get(s.id) ?? null,
+          latestOffset: latestOffsets.get(s) ?? null,
+          numInputRows: perSource.get(s) ?? 0,
+          metrics: { offsetsBehindLatest: behind.get(s) ?? 0 },
+        })),
         sink: sinkRows,
         deadLetters: counts,
-      });
+      };
+      if (store) await store.appendProgress(progress);
+      options.progress?.(progress);
       batchId++;
       if (trigger.kind === "once") break;
       if (trigger.kind === "every") await sleep(Math.max(0, trigger.micros / 1000 - triggerExecution), options.signal);
@@ -210,6 +290,19 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     await deadLetter?.close();
   }
   return summary;
+}
+
+/** The pipeline's `checkpoint` option, resolved against the working directory. */
+function checkpointOption(plan: PhysicalPlan, options: RunOptions): string | undefined {
+  const option = plan.pipeline.options["checkpoint"];
+  if (option === undefined) return undefined;
+  if (option.kind !== "string") throw new Error(`option checkpoint: expected a path, the plan has ${option.kind}`);
+  return resolvePath(option.value, options.cwd, options.env);
+}
+
+function integerOption(plan: PhysicalPlan, name: string): number | undefined {
+  const option = plan.pipeline.options[name];
+  return option?.kind === "integer" ? option.value : undefined;
 }
 
 function triggerOf(plan: PhysicalPlan): Trigger {

@@ -1,8 +1,9 @@
 /**
  * `watermark COLUMN delay D`: declares the event time; rows pass through unchanged.
  *
- * Contract: stateless for checkpoints (the engine records the watermark itself in `offsets/N`);
- * the operator only observes the largest event time that has passed through it.
+ * Contract: stateless for checkpoints (the engine records the watermark in `offsets/N` and each
+ * node's largest event time in `commits/N`); the operator only observes the largest event time
+ * that has passed through it.
  */
 import type { NodeSpec } from "../plan.ts";
 import type { Batch } from "../columnar/batch.ts";
@@ -25,10 +26,12 @@ export interface WatermarkSource {
   readonly delayMicros: number;
   /**
    * The largest event time (microseconds) among the rows this node has passed since it was
-   * created, or undefined before the first row; null event times are ignored. Not part of
-   * snapshots: after a restart it starts over, and the engine keeps the recorded watermark.
+   * created (or restored), or undefined before the first row; null event times are ignored. Not
+   * part of operator snapshots: the engine records it in each commit (`commits/N.json`) and
+   * restores it with `restoreEventTimeMax`, so a restarted pipeline computes the same watermarks.
    */
   eventTimeMax(): number | undefined;
+  restoreEventTimeMax(max: number): void;
   /** The smallest and largest event time of the rows of the current batch (progress' `eventTime.min/max`); reset by `endOfBatch`. */
   batchEventTimeRange(): { min: number; max: number } | undefined;
 }
@@ -63,6 +66,9 @@ export function createWatermarkOperator(node: Extract<NodeSpec, { kind: "waterma
       batchMax = -Infinity;
     },
     eventTimeMax: () => max,
+    restoreEventTimeMax(restored: number): void {
+      max = restored;
+    },
     batchEventTimeRange: () => (batchMax >= batchMin ? { min: batchMin, max: batchMax } : undefined),
     metrics: (): OperatorMetrics => statelessMetrics,
     snapshot: () => undefined,

@@ -14,6 +14,7 @@ import { ConsoleSink, type TextOutput } from "./console.ts";
 import { type FileFormat, FilesSink } from "./files.ts";
 import { MemorySink } from "./memory.ts";
 import type { Sink } from "./sink.ts";
+import { TableSink, tableSinkOptions } from "./table.ts";
 
 export interface SinkContext {
   cwd: string;
@@ -37,6 +38,13 @@ export const sinkFactories = new Map<string, SinkFactory>([
     (spec, context) => {
       if (!spec.target) throw new Error(`files sink ${spec.id} has no directory`);
       return new FilesSink(spec.id, spec.schema, resolvePath(spec.target, context.cwd, context.env), (wordSetting(spec.options, "format") ?? "json") as FileFormat);
+    },
+  ],
+  [
+    "table",
+    (spec, context) => {
+      if (!spec.target) throw new Error(`table sink ${spec.id} has no path`);
+      return new TableSink(spec.id, spec.schema, resolvePath(spec.target, context.cwd, context.env), tableSinkOptions(spec.options), `${context.pipelineId}/${spec.id}`);
     },
   ],
 ]);

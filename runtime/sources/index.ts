@@ -1,6 +1,6 @@
 /**
  * Builds a source from its plan entry. One registry for every connector: a connector's module
- * adds itself to `sourceFactories` (kafka and table arrive with their own files).
+ * adds itself to `sourceFactories` (kafka arrives with its own file).
  *
  * Contract: `createSource(spec, context)` returns an unopened `Source` (source.ts) for the
  * connector named in `spec`, with its options read from the plan (compiler defaults already
@@ -11,6 +11,7 @@ import { FilesSource, type FilesFormat } from "./files.ts";
 import { GeneratorSource } from "./generator.ts";
 import { type Environment, integerSetting, resolvePath, wordSetting } from "./settings.ts";
 import type { Source } from "./source.ts";
+import { TableSource } from "./table.ts";
 
 export interface SourceContext {
   /** Relative targets are resolved against it (the process's working directory). */
@@ -47,6 +48,17 @@ export const sourceFactories = new Map<string, SourceFactory>([
       return new FilesSource(spec.id, spec.schema, resolvePath(spec.target, context.cwd, context.env), {
         format: (wordSetting(spec.options, "format") ?? "json") as FilesFormat,
         maxFilesPerBatch: integerSetting(spec.options, "max_files_per_batch"),
+        bounded: context.bounded ?? false,
+        decode: { maxRecordBytes: context.maxRecordBytes, ...(clock ? { now: () => clock() * 1000 } : {}) },
+      });
+    },
+  ],
+  [
+    "table",
+    (spec, context) => {
+      if (!spec.target) throw new Error(`table source ${spec.id} has no path`);
+      const clock = context.clock;
+      return new TableSource(spec.id, spec.schema, resolvePath(spec.target, context.cwd, context.env), {
         bounded: context.bounded ?? false,
         decode: { maxRecordBytes: context.maxRecordBytes, ...(clock ? { now: () => clock() * 1000 } : {}) },
       });

@@ -11,16 +11,24 @@
  *   `path` exists it resolves `false` and leaves the existing file untouched. Use it wherever two
  *   writers may race for a name (a Delta log version, a checkpoint's offsets/N and commits/N).
  * - Before the link, `crashPoint("storage.before-link")` lets the crash tests stop there.
+ * - `{ midwayCrashPoint: NAME }` (either function): the first half of the bytes is written, then
+ *   `crashPoint(NAME)`, then the rest; a crash there leaves half a temporary file and nothing at
+ *   `path` (the table's data files use `table.parquet-write`).
  * Temporary files that a crash leaves behind start with `.` and end in `.tmp`; every reader in
  * streamc skips them, and cleanup may delete them.
  */
 import { randomBytes } from "node:crypto";
-import { link, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, link, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crashPoint } from "../fault.ts";
 
-export async function writeFileAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = await writeTemporary(path, bytes);
+export interface WriteOptions {
+  /** A crash point (fault.ts) reached when half of the bytes are written to the temporary file. */
+  midwayCrashPoint?: string;
+}
+
+export async function writeFileAtomically(path: string, bytes: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
+  const temp = await writeTemporary(path, bytes, options);
   try {
     await rename(temp, path);
   } catch (e) {
@@ -31,8 +39,8 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array | stri
 }
 
 /** Put-if-absent: true when this call created `path`, false when it already existed. */
-export async function createFileExclusively(path: string, bytes: Uint8Array | string): Promise<boolean> {
-  const temp = await writeTemporary(path, bytes);
+export async function createFileExclusively(path: string, bytes: Uint8Array | string, options: WriteOptions = {}): Promise<boolean> {
+  const temp = await writeTemporary(path, bytes, options);
   try {
     crashPoint("storage.before-link");
     await link(temp, path);
@@ -51,11 +59,19 @@ export function isTemporaryFileName(name: string): boolean {
   return name.startsWith(".") && name.endsWith(".tmp");
 }
 
-async function writeTemporary(path: string, bytes: Uint8Array | string): Promise<string> {
+async function writeTemporary(path: string, bytes: Uint8Array | string, options: WriteOptions): Promise<string> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   const file = await open(temp, "w");
   try {
-    await file.writeFile(bytes);
+    if (options.midwayCrashPoint === undefined) await file.writeFile(bytes);
+    else {
+      const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+      const half = data.length >> 1;
+      await writeAt(file, data.subarray(0, half), 0);
+      await file.sync();
+      crashPoint(options.midwayCrashPoint);
+      await writeAt(file, data.subarray(half), half);
+    }
     await file.sync();
   } catch (e) {
     await file.close();
@@ -64,6 +80,14 @@ async function writeTemporary(path: string, bytes: Uint8Array | string): Promise
   }
   await file.close();
   return temp;
+}
+
+async function writeAt(file: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await file.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
 }
 
 export async function syncDirectory(dir: string): Promise<void> {

@@ -51,6 +51,10 @@ export interface RemoveFile {
   path: string;
   deletionTimestamp?: number | null;
   dataChange: boolean;
+  /** When true, `partitionValues` and `size` are present. */
+  extendedFileMetadata?: boolean | null;
+  partitionValues?: Record<string, string | null> | null;
+  size?: number | null;
 }
 
 export interface LiveFile extends AddFile {
@@ -64,6 +68,8 @@ export interface Snapshot {
   protocol: Protocol;
   metadata: Metadata & { schema: SparkSchema };
   files: LiveFile[];
+  /** Removed files not added again since (tombstones, for vacuum and checkpoints), with their `remove` actions. */
+  tombstones: RemoveFile[];
   txns: Map<string, number>;
 }
 
@@ -158,7 +164,8 @@ function readCheckpoint(logDir: string, names: string[]): Action[] {
   return out;
 }
 
-function checkFeatures(protocol: Protocol, metadata: Metadata | undefined, tablePath: string): void {
+/** Throws `UnsupportedFeatureError` when `protocol` (with `metadata`'s configuration) asks for a feature this reader cannot honour. */
+export function checkFeatures(protocol: Protocol, metadata: Metadata | undefined, tablePath: string): void {
   const features = protocol.readerFeatures ?? [];
   for (const f of KNOWN_UNSUPPORTED) if (features.includes(f)) throw new UnsupportedFeatureError(f.replace(/-preview$/, ""), tablePath);
   const mode = metadata?.configuration?.["delta.columnMapping.mode"];
@@ -214,6 +221,7 @@ export function snapshot(tablePath: string, version?: number): Snapshot {
   let protocol: Protocol | undefined;
   let metadata: Metadata | undefined;
   const adds = new Map<string, AddFile>();
+  const removes = new Map<string, RemoveFile>();
   const txns = new Map<string, number>();
 
   const apply = (a: Action): void => {
@@ -226,8 +234,13 @@ export function snapshot(tablePath: string, version?: number): Snapshot {
     if (a.add) {
       const add = a.add as AddFile;
       adds.set(canonicalPath(add.path), add);
+      removes.delete(canonicalPath(add.path));
     }
-    if (a.remove) adds.delete(canonicalPath((a.remove as RemoveFile).path));
+    if (a.remove) {
+      const remove = a.remove as RemoveFile;
+      adds.delete(canonicalPath(remove.path));
+      removes.set(canonicalPath(remove.path), remove);
+    }
   };
 
   if (cp !== undefined) for (const a of readCheckpoint(logDir, listing.checkpoints.get(cp)!)) apply(a);
@@ -260,12 +273,13 @@ export function snapshot(tablePath: string, version?: number): Snapshot {
     protocol,
     metadata: { ...metadata, partitionColumns: metadata.partitionColumns ?? [], configuration: metadata.configuration ?? {}, schema },
     files,
+    tombstones: [...removes.values()],
     txns,
   };
 }
 
 /** Paths are URL-encoded in the log; reconcile adds and removes on the decoded form. */
-function canonicalPath(p: string): string {
+export function canonicalPath(p: string): string {
   try {
     return decodeURIComponent(p);
   } catch {
@@ -281,4 +295,33 @@ export function resolveDataPath(tablePath: string, p: string): string {
     return decodeURIComponent(u.pathname);
   }
   return path.join(tablePath, canonicalPath(p));
+}
+
+// ---- following a table commit by commit (runtime/sources/table.ts) ------------------------------
+
+/** The newest version in the log (a commit or a checkpoint), without replaying it. */
+export function latestVersion(tablePath: string): number {
+  const logDir = path.join(tablePath, "_delta_log");
+  if (!fs.existsSync(logDir) || !fs.statSync(logDir).isDirectory()) {
+    throw new DeltaError(`no Delta log at ${logDir}: not a Delta table`);
+  }
+  const listing = listLog(logDir);
+  const versions = [...listing.commits.keys(), ...listing.checkpoints.keys()];
+  if (versions.length === 0) throw new DeltaError(`empty Delta log in ${tablePath}`);
+  return Math.max(...versions);
+}
+
+/**
+ * The actions of commit `version` (its JSON file), in the order written. A commit that is not
+ * there (never written, or removed by log cleanup) or that is not JSON lines is a `DeltaError`
+ * naming the file.
+ */
+export function commitActions(tablePath: string, version: number): Record<string, unknown>[] {
+  const file = path.join(tablePath, "_delta_log", `${String(version).padStart(20, "0")}.json`);
+  if (!fs.existsSync(file)) throw new DeltaError(`commit ${version} of ${tablePath} is not in the log (${file} does not exist)`);
+  try {
+    return readCommit(file);
+  } catch (e) {
+    throw new DeltaError(`${file}: not a readable commit (${e instanceof Error ? e.message : String(e)}); the log is corrupt`);
+  }
 }
