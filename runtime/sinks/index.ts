@@ -1,6 +1,6 @@
 /**
  * Builds a sink from its plan entry. One registry for every connector: a connector's module adds
- * itself to `sinkFactories` (kafka and table arrive with their own files).
+ * itself to `sinkFactories` (`table` is table.ts; kafka arrives with its own file).
  *
  * Contract: `createSink(spec, context)` returns a `Sink` (sink.ts) for the connector named in
  * `spec`, options read from the plan (compiler defaults applied), target resolved against

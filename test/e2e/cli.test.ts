@@ -193,7 +193,8 @@ describe("streamc run", () => {
       const [args, message] = cases[i]!;
       expect(r.code, `run ${args.join(" ")}: ${r.err}`).toBe(2);
       expect(r.err).toMatch(message);
-      expect(r.err, "usage follows").toContain("options:\n  --trigger once|available_now|every:DURATION");
+      expect(r.err, "usage follows").toContain("options:\n  --checkpoint DIR");
+      expect(r.err).toContain("\n  --trigger once|available_now|every:DURATION");
       expect(r.out, "nothing ran").toBe("");
     });
   });

@@ -39,7 +39,7 @@ const literal = (value: string) => ({ kind: "literal" as const, value });
 
 /**
  * The plan with every source reading a `files` directory and every sink, and the dead letter,
- * writing to `memory` (modes kept). `dirs[source id]` (absolute) replaces a source's directory; a
+ * writing to `memory` (modes kept), and no checkpoint. `dirs[source id]` (absolute) replaces a source's directory; a
  * source without one must already be a `files` source and keeps its target and options. A Kafka
  * source becomes a files source with its `format`. `maxFilesPerBatch` sets `max_files_per_batch`
  * on every source.
@@ -55,6 +55,8 @@ export function rewritePlan(plan: PhysicalPlan, dirs: Record<string, string>, ma
   });
   const sinks = plan.sinks.map((s): SinkSpec => ({ ...s, connector: "memory", target: undefined, options: {}, key: undefined }));
   const options: Settings = { ...plan.pipeline.options };
+  // Memory sinks keep nothing between runs, so neither may the checkpoint: every run starts fresh.
+  delete options["checkpoint"];
   if (options["deadletter"]) options["deadletter"] = { kind: "connector", connector: "memory", target: literal("") };
   return { ...plan, sources, sinks, pipeline: { ...plan.pipeline, options } };
 }
