@@ -241,3 +241,41 @@ describe("a broken checkpoint", () => {
     await refused(file, checkpoint, /offsets\/notes\.txt: this file does not belong in a checkpoint/);
   });
 });
+
+describe("a changed program", () => {
+  async function started(name: string): Promise<{ dir: string; file: string; checkpoint: string }> {
+    const dir = join(root, name);
+    const file = program(dir);
+    expect((await run(file, "--trigger", "available_now", "--max-batches", "3")).code).toBe(0);
+    return { dir, file, checkpoint: join(dir, "checkpoint") };
+  }
+
+  it("with incompatible state exits 3 and changes nothing; --drop-state lets it continue", async () => {
+    const { dir, file, checkpoint } = await started("incompatible");
+    writeFileSync(file, readFileSync(file, "utf8").replace("window tumbling 5m", "window tumbling 10m"));
+    const before = fingerprint(dir);
+    const refused = await run(file, "--trigger", "available_now");
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain(`the checkpoint at ${checkpoint} cannot be used by this program; nothing was changed`);
+    expect(refused.err).toMatch(/incompatible +revenue\.aggregate: .*window/);
+    expect(refused.err).toContain("--drop-state revenue.aggregate");
+    expect(fingerprint(dir)).toBe(before);
+
+    const dropped = await run(file, "--trigger", "available_now", "--drop-state", "revenue.aggregate");
+    expect(dropped.code, dropped.err).toBe(0);
+    expect(dropped.err).toMatch(/state dropped on request/);
+    // The restart continued from batch 3: the big branch has every row exactly once.
+    expect(outputs(dir).big).toEqual(outputs(join(root, "uninterrupted")).big);
+  });
+
+  it("with an added aggregate evolves: old columns continue, the new one starts empty", async () => {
+    const { dir, file } = await started("evolve");
+    writeFileSync(file, readFileSync(file, "utf8").replace("total = sum(amount) by country", "total = sum(amount), top = max(amount) by country"));
+    const result = await run(file, "--trigger", "available_now");
+    expect(result.code, result.err).toBe(0);
+    expect(result.err).toMatch(/evolve +revenue\.aggregate: .*top = max\(amount\)/);
+    // Windows keep their counts across the change: n and total equal the uninterrupted run's.
+    const strip = (rows: string[]) => rows.map((l) => { const { top: _top, ...rest } = JSON.parse(l); return JSON.stringify(rest); }).sort();
+    expect(strip(outputs(dir).revenue)).toEqual(strip(outputs(join(root, "uninterrupted")).revenue));
+  });
+});
