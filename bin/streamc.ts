@@ -3,7 +3,8 @@
  *
  * Contract: `main(argv, io)` runs one command and resolves to its exit code; it writes only through
  * `io`, so tests run it in-process. Exit codes: 0 success, 1 the program has errors or failed,
- * 2 the command line is wrong (usage is printed).
+ * 2 the command line is wrong (usage is printed), 3 a checkpoint's state cannot be reused by the
+ * program (`check --checkpoint`, `run`).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
