@@ -117,15 +117,81 @@ export function concatBatches(schema: Schema, batches: readonly Batch[]): Batch 
   if (nonEmpty.length === 1) return nonEmpty[0]!;
   if (nonEmpty.length === 0) return emptyBatch(schema);
   const length = nonEmpty.reduce((n, b) => n + b.length, 0);
-  const columns = schema.fields.map((field, i) => {
-    const builder = columnBuilder(field, length);
-    for (const batch of nonEmpty) {
-      const read = cellReader(batch.columns[i]!, field.type);
-      for (let r = 0; r < batch.length; r++) builder.append(read(r));
-    }
-    return builder.finish();
-  });
+  const columns = schema.fields.map((field, i) => concatColumn(field.type, nonEmpty.map((b) => b.columns[i]!), length));
   return { schema, length, columns };
+}
+
+/**
+ * One column of `length` rows holding `parts` in order. Flat types are copied buffer by buffer
+ * (values with `set`, validity bit by bit); dictionary-encoded parts that share one dictionary
+ * keep it; anything else (nested types, parts with different dictionaries) goes value by value.
+ */
+export function concatColumn(type: DataType, parts: readonly arrow.Data[], length: number): arrow.Data {
+  const dictionaries = parts.map((p) => (p as arrow.Data<arrow.Dictionary>).dictionary);
+  const dictionary = dictionaries[0];
+  const sameDictionary = dictionaries.every((d) => d === dictionary);
+  if (sameDictionary && (dictionary || ["int", "long", "double", "date", "timestamp", "decimal", "bool", "string", "bytes"].includes(type.kind))) {
+    const { nullBitmap, nullCount } = concatValidity(parts, length);
+    const first = parts[0]!;
+    if (type.kind === "bool" && !dictionary) {
+      const out = new Uint8Array((length + 7) >> 3);
+      let at = 0;
+      for (const part of parts) {
+        const bits = part.values as Uint8Array;
+        for (let r = 0; r < part.length; r++, at++) if ((bits[r >> 3]! >> (r & 7)) & 1) out[at >> 3]! |= 1 << (at & 7);
+      }
+      return arrow.makeData({ type: first.type as arrow.Bool, length, nullCount, nullBitmap, data: out });
+    }
+    if ((type.kind === "string" || type.kind === "bytes") && !dictionary) {
+      const offsets = new Int32Array(length + 1);
+      let total = 0;
+      for (const part of parts) total += (part.valueOffsets as Int32Array)[part.length]!;
+      const bytes = new Uint8Array(total);
+      let row = 0;
+      let base = 0;
+      for (const part of parts) {
+        const partOffsets = part.valueOffsets as Int32Array;
+        for (let r = 1; r <= part.length; r++) offsets[row + r] = base + partOffsets[r]!;
+        const size = partOffsets[part.length]!;
+        bytes.set((part.values as Uint8Array).subarray(0, size), base);
+        row += part.length;
+        base += size;
+      }
+      return arrow.makeData({ type: first.type as arrow.Utf8, length, nullCount, nullBitmap, valueOffsets: offsets, data: bytes });
+    }
+    // Fixed width: int32, float64, int64 (BigInt64Array), dates, decimals (4 words a value), dictionary indices.
+    const stride = first.stride;
+    const source = first.values as Int32Array;
+    const out = new (source.constructor as typeof Int32Array)(length * stride);
+    let at = 0;
+    for (const part of parts) {
+      out.set((part.values as Int32Array).subarray(0, part.length * stride), at);
+      at += part.length * stride;
+    }
+    return arrow.makeData({ type: first.type as arrow.Int32, length, nullCount, nullBitmap, data: out, ...(dictionary ? { dictionary } : {}) } as never);
+  }
+  const builder = columnBuilder({ name: "", type, nullable: true }, length);
+  for (const part of parts) {
+    const read = cellReader(part, type);
+    for (let r = 0; r < part.length; r++) builder.append(read(r));
+  }
+  return builder.finish();
+}
+
+function concatValidity(parts: readonly arrow.Data[], length: number): { nullBitmap: Uint8Array; nullCount: number } {
+  const nullCount = parts.reduce((n, p) => n + (p.nullBitmap && p.nullBitmap.length > 0 ? p.nullCount : 0), 0);
+  if (nullCount === 0) return { nullBitmap: new Uint8Array(0), nullCount: 0 };
+  const out = new Uint8Array((length + 7) >> 3);
+  let at = 0;
+  for (const part of parts) {
+    const bits = part.nullBitmap;
+    if (!bits || bits.length === 0 || part.nullCount === 0) {
+      for (let r = 0; r < part.length; r++, at++) out[at >> 3]! |= 1 << (at & 7);
+    } else {
+      for (let r = 0; r < part.length; r++, at++) if ((bits[r >> 3]! >> (r & 7)) & 1) out[at >> 3]! |= 1 << (at & 7);
+    }
+  }
+  return { nullBitmap: out, nullCount };
 }
 
 /** `batch` with dictionary-encoded columns decoded, so that its columns match `arrowType` exactly. */

@@ -44,6 +44,38 @@ describe("columnar batches", () => {
     expect(batchToRows(both).map((r) => r["l"])).toEqual([9007199254740991, -9007199254740991, 0, 0, 9007199254740991, 9007199254740991]);
   });
 
+  it("concatenates random batches of every type exactly as their rows concatenated", async () => {
+    const { prng } = await import("../support/prng.ts");
+    const { columnBuilder } = await import("../../runtime/columnar/builder.ts");
+    const random = prng(11);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const randomRow = (): Record<string, CellValue> => {
+      const base = pick(rows);
+      // Each column from a random sample row, so nulls land in random places.
+      return Object.fromEntries(schema.fields.map((f) => [f.name, (random() < 0.5 ? base : pick(rows))[f.name]!]));
+    };
+    for (let trial = 0; trial < 30; trial++) {
+      const parts = Array.from({ length: 1 + Math.floor(random() * 5) }, () => batchFromRows(schema, Array.from({ length: Math.floor(random() * 40) }, randomRow)));
+      const expected = parts.flatMap((b) => batchToRows(b));
+      expect(batchToRows(concatBatches(schema, parts))).toEqual(expected);
+    }
+    // Dictionary-encoded strings: parts sharing one dictionary keep it; different ones are decoded.
+    const field = { name: "c", type: { kind: "string" as const }, nullable: true };
+    const oneSchema: Schema = { fields: [field] };
+    const encoded = (values: (string | null)[]) => {
+      const builder = columnBuilder(field, values.length, { dictionary: true });
+      for (const v of values) builder.append(v);
+      return { schema: oneSchema, length: values.length, columns: [builder.finish()] };
+    };
+    const a = encoded(["de", "fr", null, "de", "de", "fr", "de", "de"]);
+    const shared = { schema: oneSchema, length: 3, columns: [gather(a, Int32Array.from([1, 2, 0])).columns[0]!] };
+    const joined = concatBatches(oneSchema, [a, shared]);
+    expect((joined.columns[0] as arrow.Data<arrow.Dictionary>).dictionary).toBe((a.columns[0] as arrow.Data<arrow.Dictionary>).dictionary);
+    expect(batchToRows(joined).map((r) => r["c"])).toEqual(["de", "fr", null, "de", "de", "fr", "de", "de", "fr", null, "de"]);
+    const b = encoded(["nl", "nl", "us", "nl", "nl", "nl"]);
+    expect(batchToRows(concatBatches(oneSchema, [a, b])).map((r) => r["c"])).toEqual(["de", "fr", null, "de", "de", "fr", "de", "de", "nl", "nl", "us", "nl", "nl", "nl"]);
+  });
+
   it("writes Parquet that DuckDB reads back with the same values", async () => {
     const batch = batchFromRows(schema, rows);
     const table = toArrowTable(schema, [batch]);
