@@ -19,7 +19,7 @@ import { checkProgram, type CheckResult } from "../compiler/front-end.ts";
 import { physicalPlan } from "../compiler/physical/plan.ts";
 import { checkCompatibility, checkpointPlanOf, formatCompatibilityReport, isCompatible } from "../runtime/checkpoint/compat.ts";
 import { readCheckpointPlan } from "../runtime/checkpoint/store.ts";
-import { runProgram, runUsage } from "../runtime/main.ts";
+import { parseRunOptions, runProgram, runUsage } from "../runtime/main.ts";
 import { DeltaError, snapshot } from "../runtime/table/delta-log.ts";
 import { tableHistory } from "../runtime/table/history.ts";
 import { optimizeTable } from "../runtime/table/optimize.ts";
@@ -229,6 +229,11 @@ async function runCommand(args: string[], io: Io): Promise<number> {
         done(code ?? 1);
       });
     });
+  }
+  const parsed = parseRunOptions(options);
+  if (parsed.kind === "usageError") {
+    io.err(`${parsed.message}\n\n${runUsage}`);
+    return 2;
   }
   let text: string;
   try {

@@ -35,7 +35,13 @@ export const runUsage = `options:
   --test                                        run the program's test blocks instead (as streamc test)
 `;
 
-export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv: readonly string[], io: ProgramIo = processIo): Promise<number> {
+/** The run options, parsed; `usageError` says what is wrong with them (exit 2). */
+export type ParsedRunOptions =
+  | { kind: "ok"; test: boolean; trigger: Trigger | undefined; maxBatches: number | undefined; checkpoint: string | undefined; dropState: string[]; progress: boolean }
+  | { kind: "usageError"; message: string };
+
+/** Parses `argv` without the program, so that `streamc run FILE.stream` reports bad options before compiling. */
+export function parseRunOptions(argv: readonly string[]): ParsedRunOptions {
   let values;
   try {
     values = parseArgs({
@@ -52,21 +58,34 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
       },
     }).values;
   } catch (error) {
-    io.err(`${(error as Error).message}\n\n${runUsage}`);
-    return 2;
+    return { kind: "usageError", message: (error as Error).message };
   }
-  if (values.test) return reportTests(plan, kernels, io);
   const trigger = values.trigger === undefined ? undefined : parseTrigger(values.trigger);
-  if (trigger === "invalid") {
-    io.err(`--trigger takes once, available_now or every:DURATION (such as every:10s), not \`${values.trigger}\`\n\n${runUsage}`);
-    return 2;
-  }
+  if (trigger === "invalid") return { kind: "usageError", message: `--trigger takes once, available_now or every:DURATION (such as every:10s), not \`${values.trigger}\`` };
   const maxBatches = values["max-batches"] === undefined ? undefined : Number(values["max-batches"]);
   if (maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches > 0)) {
-    io.err(`--max-batches takes a positive whole number, not \`${values["max-batches"]}\`\n\n${runUsage}`);
+    return { kind: "usageError", message: `--max-batches takes a positive whole number, not \`${values["max-batches"]}\`` };
+  }
+  return {
+    kind: "ok",
+    test: values.test ?? false,
+    trigger,
+    maxBatches,
+    checkpoint: values.checkpoint === undefined ? undefined : resolve(values.checkpoint),
+    dropState: values["drop-state"] ?? [],
+    progress: values.progress ?? false,
+  };
+}
+
+export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv: readonly string[], io: ProgramIo = processIo): Promise<number> {
+  const parsed = parseRunOptions(argv);
+  if (parsed.kind === "usageError") {
+    io.err(`${parsed.message}\n\n${runUsage}`);
     return 2;
   }
-  const unknownState = (values["drop-state"] ?? []).filter((id) => !plan.state.some((s) => s.operatorId === id));
+  if (parsed.test) return reportTests(plan, kernels, io);
+  const { trigger, maxBatches } = parsed;
+  const unknownState = parsed.dropState.filter((id) => !plan.state.some((s) => s.operatorId === id));
   if (unknownState.length > 0) {
     const known = plan.state.map((s) => s.operatorId);
     io.err(`--drop-state ${unknownState[0]}: no stateful operator has that id; ${known.length ? `this program's are ${known.join(", ")}` : "this program has none"}\n\n${runUsage}`);
@@ -83,13 +102,13 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
       createOperator,
       ...(trigger ? { trigger } : {}),
       ...(maxBatches !== undefined ? { maxBatches } : {}),
-      ...(values.checkpoint !== undefined ? { checkpoint: resolve(values.checkpoint) } : {}),
-      ...(values["drop-state"] ? { dropState: values["drop-state"] } : {}),
+      ...(parsed.checkpoint !== undefined ? { checkpoint: parsed.checkpoint } : {}),
+      dropState: parsed.dropState,
       cwd: process.cwd(),
       env: process.env,
       stdout: { write: (text: string) => io.out(text) },
       log: (line) => io.err(line + "\n"),
-      ...(values.progress ? { progress: (p) => io.err(JSON.stringify(p) + "\n") } : {}),
+      ...(parsed.progress ? { progress: (p) => io.err(JSON.stringify(p) + "\n") } : {}),
       signal: abort.signal,
     });
     const rejected = Object.values(summary.deadLetters).reduce((a, b) => a + (b ?? 0), 0);
