@@ -13,7 +13,8 @@
  * ```
  *
  * Contract:
- * - Every file is written whole or not at all (storage/durable-file.ts). `offsets/N` and
+ * - Every file is written whole or not at all (storage/durable-file.ts), but for
+ *   `progress.jsonl`, which is appended to and kept to whole lines (see `appendProgress`). `offsets/N` and
  *   `commits/N` are put-if-absent: finding one already there means another process runs the same
  *   checkpoint, and the write fails rather than overwrite it.
  * - `recover()` reads the newest commit and, when present, the uncommitted `offsets/N+1` that must
@@ -239,7 +240,14 @@ export class CheckpointStore {
   /** Appends one line to `progress.jsonl`, keeping about the newest 100. */
   async appendProgress(progress: object): Promise<void> {
     const path = join(this.dir, "progress.jsonl");
-    if (this.progressLines === undefined) this.progressLines = (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
+    if (this.progressLines === undefined) {
+      // Lines are appended, not replaced: a crash mid-append can leave a partial last line, which
+      // the first append of the next run cuts off, so the file stays whole lines.
+      const text = await readFile(path, "utf8").catch(() => "");
+      const whole = text.slice(0, text.lastIndexOf("\n") + 1);
+      if (whole.length !== text.length) await writeFileAtomically(path, whole);
+      this.progressLines = whole.split("\n").filter(Boolean).length;
+    }
     const line = JSON.stringify(progress) + "\n";
     if (this.progressLines + 1 > 2 * PROGRESS_LINES) {
       const kept = (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean).slice(-(PROGRESS_LINES - 1));

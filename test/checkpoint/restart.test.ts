@@ -279,3 +279,17 @@ describe("a changed program", () => {
     expect(strip(outputs(dir).revenue)).toEqual(strip(outputs(join(root, "uninterrupted")).revenue));
   });
 });
+
+describe("progress.jsonl", () => {
+  it("drops a line a crash cut short, and keeps whole lines", async () => {
+    const dir = join(root, "progress-cut");
+    const file = program(dir);
+    expect((await run(file, "--trigger", "available_now", "--max-batches", "2")).code).toBe(0);
+    const path = join(dir, "checkpoint", "progress.jsonl");
+    writeFileSync(path, readFileSync(path, "utf8") + '{"batchId": 2, "numInpu');
+    expect((await run(file, "--trigger", "available_now", "--max-batches", "1")).code).toBe(0);
+    const lines = readFileSync(path, "utf8").split("\n");
+    expect(lines.at(-1)).toBe("");
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l).batchId)).toEqual([0, 1, 2]);
+  });
+});
