@@ -64,7 +64,19 @@ export async function optimizeTable(tablePath: string, options: OptimizeOptions)
       if (rows.length === 0) continue;
       const inputBytes = bin.reduce((n, f) => n + f.size, 0);
       const sizer = new FileSizer(options.targetFileSize, inputBytes / rows.length);
-      written.push(...(await writeGroupFiles(tablePath, dataSchema, rows, bin[0]!.partitionValues ?? {}, first.metadata.partitionColumns, format, sizer, false, written.length)));
+      written.push(
+        ...(await writeGroupFiles({
+          tablePath,
+          dataSchema,
+          rows,
+          partitionValues: bin[0]!.partitionValues ?? {},
+          partitionBy: first.metadata.partitionColumns,
+          format,
+          sizer,
+          dataChange: false,
+          firstIndex: written.length,
+        })),
+      );
     }
     await options.beforeCommit?.();
     const outcome = await commitWithRetries(

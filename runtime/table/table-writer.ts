@@ -270,7 +270,7 @@ export async function writeDataFiles(target: TableTarget, batch: Batch, format: 
   const out: WrittenFile[] = [];
   for (const group of partitionGroups(batch, target.schema, partitionIndex)) {
     const rows = group.rows ? gather(dataBatch, group.rows) : dataBatch;
-    out.push(...(await writeGroupFiles(target.tablePath, dataSchema, rows, group.values, target.partitionBy, format, writer, dataChange, out.length)));
+    out.push(...(await writeGroupFiles({ tablePath: target.tablePath, dataSchema, rows, partitionValues: group.values, partitionBy: target.partitionBy, format, sizer: writer, dataChange, firstIndex: out.length })));
   }
   return out;
 }
@@ -296,18 +296,25 @@ export class FileSizer {
   }
 }
 
-/** Writes one partition's rows (`dataSchema`, no partition columns) as one or more files. */
-export async function writeGroupFiles(
-  tablePath: string,
-  dataSchema: Schema,
-  rows: Batch,
-  partitionValues: Record<string, string | null>,
-  partitionBy: readonly string[],
-  format: DataFileFormat,
-  sizer: FileSizer,
-  dataChange: boolean,
-  firstIndex: number,
-): Promise<WrittenFile[]> {
+/** One partition's rows to write as data files. */
+export interface GroupToWrite {
+  tablePath: string;
+  /** The data columns (no partition columns). */
+  dataSchema: Schema;
+  rows: Batch;
+  /** The group's partition values, as the log writes them. */
+  partitionValues: Record<string, string | null>;
+  partitionBy: readonly string[];
+  format: DataFileFormat;
+  sizer: FileSizer;
+  dataChange: boolean;
+  /** The `NNNNN` of the first file's name (files are numbered within a commit). */
+  firstIndex: number;
+}
+
+/** Writes one partition's rows as one or more files of at most about the sizer's target. */
+export async function writeGroupFiles(group: GroupToWrite): Promise<WrittenFile[]> {
+  const { tablePath, dataSchema, rows, partitionValues, partitionBy, format, sizer, dataChange, firstIndex } = group;
   const dir = partitionBy.map((c) => `${escapePartitionName(c)}=${partitionValues[c] == null ? HIVE_NULL : escapePartitionName(partitionValues[c]!)}`);
   const out: WrittenFile[] = [];
   for (let start = 0; start < rows.length; ) {
@@ -355,7 +362,7 @@ function partitionGroups(batch: Batch, schema: Schema, partitionIndex: readonly 
     let group = groups.get(key);
     if (!group) {
       const values: Record<string, string | null> = {};
-      readers.forEach((reader, k) => (values[reader.name] = texts[k]!));
+      readers.forEach((reader, k) => (values[reader.name] = texts[k] ?? null));
       groups.set(key, (group = { values, rows: [] }));
     }
     group.rows.push(r);

@@ -1,7 +1,7 @@
-import { cpSync, existsSync, mkdtempSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../bin/streamc.ts";
 import { batchFromRows } from "../../runtime/columnar/batch-ops.ts";
 import type { Schema } from "../../runtime/plan.ts";
@@ -74,11 +74,13 @@ describe("streamc table errors", () => {
 });
 
 describe("streamc table optimize and vacuum", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "streamc-cli-table-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   const schema: Schema = { fields: [{ name: "n", type: { kind: "long" }, nullable: false }, { name: "region", type: { kind: "string" }, nullable: true }] };
 
   /** A table of 4 appends, each with one small file in each of 2 partitions. */
   async function smallFiles(): Promise<string> {
-    const dir = join(mkdtempSync(join(tmpdir(), "streamc-cli-table-")), "t");
+    const dir = join(mkdtempSync(join(scratch, "t-")), "t");
     const sink = new TableSink("out.table", schema, dir, { partitionBy: ["region"], targetFileSize: 128 * 1024 * 1024, compactEvery: undefined }, "cli/out.table");
     for (let b = 0; b < 4; b++) await sink.write(b, batchFromRows(schema, [{ n: b, region: "eu" }, { n: 10 + b, region: null }]), "append");
     return dir;
@@ -124,7 +126,7 @@ describe("streamc table optimize and vacuum", () => {
   });
 
   it("exits 1 naming the path when it is not a table, and 2 on options the subcommand does not take", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "streamc-not-a-table-"));
+    const dir = mkdtempSync(join(scratch, "not-a-table-"));
     expect(await run("table", "optimize", dir)).toEqual({ code: 1, out: "", err: `streamc table: no Delta log at ${join(dir, "_delta_log")}: not a Delta table\n` });
     expect((await run("table", "vacuum", dir)).code).toBe(1);
     expect((await run("table", "optimize", dir, "--retain", "1h")).code).toBe(2);
@@ -140,7 +142,7 @@ describe("streamc table optimize and vacuum", () => {
   });
 
   it.skipIf(!exists)("refuses to optimize or vacuum a table with a feature it does not support, exit 1", async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), "streamc-cli-table-")), "t");
+    const dir = join(mkdtempSync(join(scratch, "t-")), "t");
     cpSync(join(conformance, "golden/dv-partitioned-with-checkpoint/delta"), dir, { recursive: true });
     expect(await run("table", "optimize", dir)).toEqual({ code: 1, out: "", err: `streamc table: unsupported table feature deletionVectors in ${dir}\n` });
     expect(await run("table", "vacuum", dir)).toEqual({ code: 1, out: "", err: `streamc table: unsupported table feature deletionVectors in ${dir}\n` });

@@ -3,10 +3,10 @@
  * table's rows as they were (DuckDB reads them), keep the log valid, and never resurrect rows or
  * delete a file a version within the retention needs.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { batchFromRows } from "../../runtime/columnar/batch-ops.ts";
 import type { CellValue } from "../../runtime/columnar/values.ts";
 import type { Field, Schema } from "../../runtime/plan.ts";
@@ -30,8 +30,11 @@ const schema: Schema = {
   ],
 };
 
+const scratch = mkdtempSync(join(tmpdir(), "streamc-table-maintenance-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 function tempTable(): string {
-  return join(mkdtempSync(join(tmpdir(), "streamc-table-")), "table");
+  return join(mkdtempSync(join(scratch, "t-")), "table");
 }
 
 function sink(dir: string, options: Partial<TableSinkOptions> = {}, pipelineId = "pipeline"): TableSink {

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../bin/streamc.ts";
 import { batchFromRows } from "../../runtime/columnar/batch-ops.ts";
 import type { CellValue } from "../../runtime/columnar/values.ts";
@@ -32,8 +32,11 @@ const root = resolve(import.meta.dirname, "../..");
 const conformance = resolve(root, "../shared/conformance/delta");
 const writerScript = join(root, "test/support/table-writer-process.ts");
 
+const scratch = mkdtempSync(join(tmpdir(), "streamc-table-writer-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 function tempTable(): string {
-  return join(mkdtempSync(join(tmpdir(), "streamc-table-")), "table");
+  return join(mkdtempSync(join(scratch, "t-")), "table");
 }
 
 function sink(dir: string, schema: Schema, options: Partial<TableSinkOptions> = {}, pipelineId = "pipeline"): TableSink {
@@ -700,7 +703,7 @@ sink big -> table "${join(dir, "out")}" {
   }
 
   it("runs into a table that DuckDB reads as the query's answer, and a later run adds only the new input", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "streamc-table-e2e-"));
+    const dir = mkdtempSync(join(scratch, "e2e-"));
     mkdirSync(join(dir, "in"));
     writeOrders(join(dir, "in", "a.json"), 0, 40);
     writeOrders(join(dir, "in", "b.json"), 40, 40);
@@ -718,7 +721,7 @@ sink big -> table "${join(dir, "out")}" {
 
   for (const point of ["table.parquet-write", "table.before-log", "engine.before-commit"]) {
     it(`a run killed at ${point} and run again writes every row once`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "streamc-table-e2e-"));
+      const dir = mkdtempSync(join(scratch, "e2e-"));
       mkdirSync(join(dir, "in"));
       for (const [k, name] of ["a", "b", "c"].entries()) writeOrders(join(dir, "in", `${name}.json`), k * 30, 30);
       const file = program(dir);
