@@ -4,7 +4,7 @@
  * Contract: a source's `read` returns the records it could not pass on as `RejectedRecord`s, and a
  * stateful operator reports rows behind the watermark the same way (reason `late`). The engine
  * turns one batch's rejects into a `Batch` of `deadLetterSchema` with `rejectsToBatch` and hands
- * it to an ordinary sink (`files` now, `table` later) as that batch's output, so the dead letter
+ * it to an ordinary sink (`files` or `table`) as that batch's output, so the dead letter
  * is exactly once wherever the sink is. A rejected record never also produces a row.
  *
  * The dead letter's columns (every row is one rejected record):
