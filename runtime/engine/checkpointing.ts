@@ -9,7 +9,8 @@
  *   the watermark nodes' event-time maxima, records the new plan, and says where each source
  *   resumes and which uncommitted batch must be replayed with its recorded ranges and watermark.
  * - `commitBatch` runs after every sink has written batch N: it saves each stateful operator's
- *   state, writes `commits/N`, then drops batches older than `retain_batches`.
+ *   state, writes `commits/N`, then drops batches older than `retain_batches` in the background
+ *   (the loop awaits `store.settle()` when it ends).
  */
 import type { PhysicalPlan } from "../plan.ts";
 import type { Environment } from "../sources/settings.ts";
@@ -122,5 +123,5 @@ export async function commitBatch(store: CheckpointStore, plan: PhysicalPlan, da
     timestamp: new Date().toISOString(),
   };
   await store.writeCommit(commit);
-  await store.cleanup(batchId, retainBatches);
+  store.scheduleCleanup(batchId, retainBatches);
 }

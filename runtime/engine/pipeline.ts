@@ -130,7 +130,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const retainBatches = integerOption(plan, "retain_batches") ?? 100;
   const pipelineId = store?.metadata.id ?? plan.pipeline.name;
   const runId = randomUUID();
-  const sinkContext = { cwd: options.cwd, env: options.env, pipelineId, ...(options.stdout ? { stdout: options.stdout } : {}) };
+  const sinkContext = { cwd: options.cwd, env: options.env, pipelineId, kernels: options.kernels, log, ...(options.stdout ? { stdout: options.stdout } : {}) };
   const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
   const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);
 
@@ -284,6 +284,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       if (trigger.kind === "once") break;
       if (trigger.kind === "every") await sleep(Math.max(0, trigger.micros / 1000 - triggerExecution), options.signal);
     }
+    await store?.settle();
   } finally {
     for (const source of sources) await source.close();
     for (const { sink } of sinks) await sink.close();

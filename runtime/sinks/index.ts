@@ -1,6 +1,6 @@
 /**
  * Builds a sink from its plan entry. One registry for every connector: a connector's module adds
- * itself to `sinkFactories` (`table` is table.ts; kafka arrives with its own file).
+ * itself to `sinkFactories` (`table` is table.ts, `kafka` kafka.ts).
  *
  * Contract: `createSink(spec, context)` returns a `Sink` (sink.ts) for the connector named in
  * `spec`, options read from the plan (compiler defaults applied), target resolved against
@@ -8,10 +8,12 @@
  * `deadletter` option names, over the dead-letter schema.
  */
 import { deadLetterSchema } from "../deadletter.ts";
+import type { KernelModule } from "../kernel.ts";
 import type { SettingValue, SinkSpec } from "../plan.ts";
 import { type Environment, integerSetting, resolvePath, wordSetting } from "../sources/settings.ts";
 import { ConsoleSink, type TextOutput } from "./console.ts";
 import { type FileFormat, FilesSink } from "./files.ts";
+import { kafkaSinkOfPlan } from "./kafka.ts";
 import { MemorySink } from "./memory.ts";
 import type { Sink } from "./sink.ts";
 import { TableSink, tableSinkOptions } from "./table.ts";
@@ -26,6 +28,10 @@ export interface SinkContext {
    * `id`), else the pipeline's name. A table sink commits with txn appId `<pipelineId>/<sink id>`.
    */
   pipelineId: string;
+  /** The kernel module, for sinks that compute a value (a kafka sink's `key`). */
+  kernels?: KernelModule;
+  /** Operator-facing log lines (a kafka client's warnings). Default: stderr. */
+  log?: (line: string) => void;
 }
 
 export type SinkFactory = (spec: SinkSpec, context: SinkContext) => Sink;
@@ -47,6 +53,7 @@ export const sinkFactories = new Map<string, SinkFactory>([
       return new TableSink(spec.id, spec.schema, resolvePath(spec.target, context.cwd, context.env), tableSinkOptions(spec.options), `${context.pipelineId}/${spec.id}`);
     },
   ],
+  ["kafka", (spec, context) => kafkaSinkOfPlan(spec, context)],
 ]);
 
 export function createSink(spec: SinkSpec, context: SinkContext): Sink {
