@@ -30,6 +30,7 @@ import { formatField, formatName } from "../runtime/data-type.ts";
 import { formatDateDays, formatTimestampMicros } from "../runtime/time.ts";
 import { STREAMC_VERSION } from "../runtime/version.ts";
 import { checkpointStatus, type CheckpointStatus } from "../runtime/checkpoint/status.ts";
+import { isRunning, readRunFile, requestStop } from "../runtime/checkpoint/run-file.ts";
 
 export interface Io {
   out(text: string): void;
@@ -51,6 +52,8 @@ commands:
   test FILE                  run the program's test blocks (exit 0 all passed, 1 a failure)
   compile FILE [-o DIR]      write DIR/NAME.mjs (runs with node alone) and DIR/NAME.plan.json
   status CHECKPOINT [--json]  a checkpoint's last batch, source offsets, watermark and state sizes
+  stop CHECKPOINT [--timeout DURATION]
+                             ask the pipeline running on CHECKPOINT to finish its batch, commit and exit
   table show PATH [--version N]   a Delta table's schema, files and rows (JSON lines), at a version
   table history PATH         a Delta table's commits, newest first
   table optimize PATH [--target-size SIZE]   compact a table's small files (default 128mb)
@@ -90,6 +93,7 @@ const commands: Record<string, Command> = {
   compile: { run: compileCommand },
   table: { run: tableCommand },
   status: { run: statusCommand },
+  stop: { run: stopCommand },
   help: { run: (_args, io) => (io.out(usage), 0) },
   version: { run: (_args, io) => (io.out(`streamc ${VERSION}\n`), 0) },
 };
@@ -216,7 +220,10 @@ async function runCommand(args: string[], io: Io): Promise<number> {
   }
   if (/\.(mjs|js)$/.test(file)) {
     return new Promise((done) => {
-      const child = spawn(process.execPath, [file, ...options], { stdio: ["ignore", "pipe", "pipe"] });
+      // The bundle runs in its own process group, so that Ctrl-C reaches it once, through `forward`
+      // (a terminal signals the whole foreground group: it would otherwise get it twice, and a
+      // second SIGINT stops a pipeline at once).
+      const child = spawn(process.execPath, [file, ...options], { stdio: ["ignore", "pipe", "pipe"], detached: true });
       // A stop request to `streamc` is a stop request to the bundle: it finishes its batch and exits.
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       process.on("SIGINT", forward);
@@ -479,4 +486,47 @@ function formatStatus(status: CheckpointStatus): string {
     for (const entry of status.state) lines.push(`  ${entry.operatorId.padEnd(width)}  ${plural(entry.rows, "row")}, ${entry.bytes} bytes (${entry.file})`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** `stop CHECKPOINT [--timeout DURATION]`: asks the running pipeline to stop, and waits for it (default 60s). */
+async function stopCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { timeout: { type: "string" } } });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const timeout = parsed.values.timeout === undefined ? 60_000 : parseDurationMs(parsed.values.timeout);
+  if (parsed.positionals.length !== 1 || timeout === undefined) {
+    io.err(`stop takes one checkpoint directory and an optional --timeout such as 30s or 5m\n\n${usage}`);
+    return 2;
+  }
+  const dir = resolve(parsed.positionals[0]!);
+  const run = readRunFile(dir);
+  if (!run || !isRunning(run)) {
+    io.err(`no pipeline is running on ${dir}\n`);
+    return 1;
+  }
+  await requestStop(dir);
+  io.out(`asked process ${run.pid} to stop after its batch in flight\n`);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const current = readRunFile(dir);
+    if (!current || current.runId !== run.runId || !isRunning(current)) break;
+    if (Date.now() >= deadline) {
+      io.err(`process ${run.pid} is still running after ${parsed.values.timeout ?? "60s"}: it finishes its batch in flight first; wait longer, or send it SIGTERM twice to stop it at once (the checkpoint recovers)\n`);
+      return 1;
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  const status = await checkpointStatus(dir).catch(() => undefined);
+  io.out(`stopped${status?.lastCommitted ? ` after batch ${status.lastCommitted.batchId}` : ""}\n`);
+  return 0;
+}
+
+function parseDurationMs(text: string): number | undefined {
+  const match = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms"];
 }

@@ -91,10 +91,19 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
     io.err(`--drop-state ${unknownState[0]}: no stateful operator has that id; ${known.length ? `this program's are ${known.join(", ")}` : "this program has none"}\n\n${runUsage}`);
     return 2;
   }
+  // The first SIGINT or SIGTERM finishes the batch in flight, commits it and ends (exit 0); a second
+  // one ends the process at once, as a crash would: the checkpoint recovers from it.
   const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const stop = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      io.err(`${plan.pipeline.name}: ${signal} again: stopping now, without finishing the batch\n`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    io.err(`${plan.pipeline.name}: ${signal}: stopping after the batch in flight (${signal} again stops at once)\n`);
+    abort.abort();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   try {
     const summary = await runPipeline({
       plan,

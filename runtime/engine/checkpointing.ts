@@ -6,7 +6,8 @@
  *   it holds (compat.ts) and throws `IncompatibleStateError` before changing anything when some
  *   state cannot be reused. Otherwise it restores every stateful operator (evolving state whose
  *   declaration changed, starting empty what is new or dropped on request), the watermark and
- *   the watermark nodes' event-time maxima, records the new plan, and says where each source
+ *   the watermark nodes' event-time maxima, claims the checkpoint for this process (`run.json`;
+ *   the caller releases it), records the new plan, and says where each source
  *   resumes and which uncommitted batch must be replayed with its recorded ranges and watermark.
  * - `commitBatch` runs after every sink has written batch N: it saves each stateful operator's
  *   state, writes `commits/N`, then drops batches older than `retain_batches` in the background
@@ -18,6 +19,7 @@ import type { Offset } from "../sources/source.ts";
 import { crashPoint } from "../fault.ts";
 import { checkCompatibility, checkpointPlanOf, formatCompatibilityReport, isCompatible } from "../checkpoint/compat.ts";
 import { evolveSnapshot } from "../checkpoint/state-evolution.ts";
+import { claimRun } from "../checkpoint/run-file.ts";
 import { CheckpointStore, type CommitEntry, type OffsetsEntry, type StateEntry } from "../checkpoint/store.ts";
 import type { Dataflow } from "./dataflow.ts";
 
@@ -54,6 +56,8 @@ export async function startFromCheckpoint(options: {
   cwd: string;
   env: Environment;
   dropState: ReadonlySet<string>;
+  /** This run's id, recorded in `run.json` while it runs. */
+  runId: string;
 }): Promise<CheckpointStart> {
   const { plan, dataflow } = options;
   const store = await CheckpointStore.open(options.dir, plan.pipeline.name);
@@ -71,6 +75,7 @@ export async function startFromCheckpoint(options: {
     evolved = JSON.stringify(oldPlan) !== JSON.stringify(nextPlan) || options.dropState.size > 0;
   }
 
+  await claimRun(options.dir, options.runId);
   const resume = new Map<string, Offset>();
   let lastRunWatermark = Number.NEGATIVE_INFINITY;
   if (recovery.committed) {

@@ -30,6 +30,7 @@ import { formatTimestampMicros } from "../time.ts";
 import { randomUUID } from "node:crypto";
 import { resolvePath } from "../sources/settings.ts";
 import type { CheckpointStore } from "../checkpoint/store.ts";
+import { releaseRun, stopRequested } from "../checkpoint/run-file.ts";
 import { commitBatch, startFromCheckpoint } from "./checkpointing.ts";
 import { Dataflow } from "./dataflow.ts";
 
@@ -104,7 +105,6 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const { plan } = options;
   const trigger = options.trigger ?? triggerOf(plan);
   const lookupSources = new Set(plan.nodes.flatMap((n) => (n.kind === "join" && n.mode === "lookup" ? [n.inputs[1]!] : [])));
-  const sources = plan.sources.map((spec) => createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id) }));
   const dropLate = plan.pipeline.options["late"]?.kind === "word" && plan.pipeline.options["late"].word === "drop";
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
 
@@ -122,14 +122,17 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   };
   const dataflow = new Dataflow(plan, options.kernels, options.createOperator, late);
   const checkpointDir = options.checkpoint ?? checkpointOption(plan, options);
+  const runId = randomUUID();
   const checkpoint = checkpointDir === undefined
     ? undefined
-    : await startFromCheckpoint({ dir: checkpointDir, plan, dataflow, cwd: options.cwd, env: options.env, dropState: new Set(options.dropState ?? []) });
+    : await startFromCheckpoint({ dir: checkpointDir, plan, dataflow, cwd: options.cwd, env: options.env, dropState: new Set(options.dropState ?? []), runId });
+  /** True once the run must end after the batch in flight: a signal, or `streamc stop`. */
+  const stopping = (): boolean => options.signal?.aborted === true || (checkpointDir !== undefined && stopRequested(checkpointDir));
   if (checkpoint?.evolved && checkpoint.report) log(`${plan.pipeline.name}: the program changed since the checkpoint's last run; its state evolves:\n${checkpoint.report}`);
   const store: CheckpointStore | undefined = checkpoint?.store;
   const retainBatches = integerOption(plan, "retain_batches") ?? 100;
   const pipelineId = store?.metadata.id ?? plan.pipeline.name;
-  const runId = randomUUID();
+  const sources = plan.sources.map((spec) => createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id), pipelineId, log }));
   const sinkContext = { cwd: options.cwd, env: options.env, pipelineId, kernels: options.kernels, log, ...(options.stdout ? { stdout: options.stdout } : {}) };
   const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
   const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);
@@ -153,7 +156,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const startLatest = new Map<Source, Offset>();
   const statefulIds = new Set(plan.state.map((s) => s.operatorId));
   try {
-    while (!options.signal?.aborted && (options.maxBatches === undefined || summary.batches < options.maxBatches)) {
+    while (!stopping() && (options.maxBatches === undefined || summary.batches < options.maxBatches)) {
       const started = performance.now();
       const ranges = new Map<Source, Range>();
       const behind = new Map<Source, number>();
@@ -184,7 +187,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
           if (trigger.kind === "once" || finalBatchDone || !watermarkMoved || !hasStatefulNodes(plan)) break;
           finalBatchDone = true;
         } else if (!watermarkMoved) {
-          await sleep(trigger.kind === "every" ? trigger.micros / 1000 : options.idlePollMs ?? 100, options.signal);
+          await sleep(trigger.kind === "every" ? trigger.micros / 1000 : options.idlePollMs ?? 100, stopping);
           continue;
         }
       }
@@ -282,13 +285,14 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       options.progress?.(progress);
       batchId++;
       if (trigger.kind === "once") break;
-      if (trigger.kind === "every") await sleep(Math.max(0, trigger.micros / 1000 - triggerExecution), options.signal);
+      if (trigger.kind === "every") await sleep(Math.max(0, trigger.micros / 1000 - triggerExecution), stopping);
     }
     await store?.settle();
   } finally {
     for (const source of sources) await source.close();
     for (const { sink } of sinks) await sink.close();
     await deadLetter?.close();
+    if (checkpointDir !== undefined && checkpoint) releaseRun(checkpointDir, runId);
   }
   return summary;
 }
@@ -322,15 +326,14 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+/** Waits `ms`, or less when `stopping()` turns true (checked every 100 ms). */
+async function sleep(ms: number, stopping: () => boolean): Promise<void> {
+  const until = performance.now() + ms;
+  while (!stopping()) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(left, 100)));
+  }
 }
 
 export type { Sink };
