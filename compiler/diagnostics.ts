@@ -110,6 +110,7 @@ export const catalog = {
   badOptionValue: { code: "S5011", severity: "error", message: "`{value}` is not a valid value for `{name}`" },
   badEnvCall: { code: "S5012", severity: "error", message: "`env()` takes a variable name and an optional default, both strings" },
   unknownPartitionColumn: { code: "S5013", severity: "error", message: "`partition_by` names `{name}`, which is not a column of `{stream}`" },
+  rawKafkaColumn: { code: "S5014", severity: "error", message: "a `raw` kafka source cannot have the column `{name}`: {reason}" },
 
   // ---- S6: tests --------------------------------------------------------------------------------
   testInputNotSource: { code: "S6001", severity: "error", message: "`input` takes a source, but `{name}` is a stream" },

@@ -12,6 +12,7 @@ import type * as ast from "../grammar/ast.ts";
 import { assertNever } from "../grammar/ast.ts";
 import { TIMESTAMP, formatField, formatName, formatType, isAssignable, isEquatable, sameType } from "../runtime/data-type.ts";
 import type { Field, Schema, StateSchema } from "../runtime/plan.ts";
+import { kafkaRawColumns, rawColumnProblem } from "../runtime/sources/kafka-raw-columns.ts";
 import { aggregateFunctions } from "../stdlib/aggregate-functions.ts";
 import {
   pipelineOptions, sinkConnectors, sourceConnectors, validateOptions, validateTarget,
@@ -180,9 +181,57 @@ class ProgramChecker {
       const validated = this.options(role, decl.connector.span, decl.options);
       options = settings(validated.values);
       this.checkStartTimestamp(validated.values.get("start")?.setting, decl);
+      const format = validated.values.get("format")?.setting;
+      if (connectorName === "kafka" && format?.kind === "word" && format.word === "raw") this.checkRawKafkaColumns(decl, fields);
     }
     this.relations.set(decl.name.text, { name: decl.name.text, kind: "source", fields, watermark: undefined, output: "append", aggregate: undefined, connector: connectorName });
     return { name: decl.name.text, connector: connectorName, target, options, schema: { fields }, span: decl.span };
+  }
+
+  /**
+   * A `raw` kafka source reads the record itself: only its columns, with their types
+   * (runtime/sources/kafka-raw-columns.ts). Each bad field of an inline schema is reported where it
+   * is written; a named schema's, at the source's schema name, in one diagnostic (the schema may
+   * be imported, and one span takes one diagnostic).
+   */
+  private checkRawKafkaColumns(decl: ast.SourceDecl, fields: readonly Field[]): void {
+    const columns = [...kafkaRawColumns.keys()];
+    const problems = fields.flatMap((field) => {
+      const problem = rawColumnProblem(field);
+      if (problem === undefined) return [];
+      const name = formatName(field.name);
+      switch (problem.kind) {
+        case "unknownColumn": {
+          const close = suggest(field.name, columns);
+          return [{
+            field,
+            nameOnly: true,
+            reason: `a Kafka record has only ${columns.slice(0, -1).map((c) => `\`${c}\``).join(", ")} and \`${columns[columns.length - 1]}\``,
+            hint: close !== undefined ? `did you mean \`${close}\`?` : "to read fields inside the value, use `format = json` or `format = csv`",
+          }];
+        }
+        case "wrongType":
+          return [{
+            field,
+            nameOnly: false,
+            reason: `\`${name}\` is ${problem.types.map((t) => `\`${t}\``).join(" or ")}, not \`${formatField(field)}\``,
+            hint: `declare it \`${name}: ${problem.types[0]}${field.nullable ? "?" : ""}\``,
+          }];
+        default:
+          return assertNever(problem);
+      }
+    });
+    if (problems.length === 0) return;
+    if (decl.schema.kind === "inline") {
+      for (const problem of problems) {
+        const written = decl.schema.fields.find((f) => f.name.text === problem.field.name);
+        this.sink.report("rawKafkaColumn", (problem.nameOnly ? written?.name.span : written?.type.span) ?? decl.schema.span, { name: problem.field.name, reason: problem.reason }, problem.hint);
+      }
+      return;
+    }
+    const [first, ...others] = problems;
+    const also = others.length ? `; \`${decl.schema.name.text}\` also has ${others.map((p) => `\`${p.field.name}\``).join(", ")}, which a raw source cannot have` : "";
+    this.sink.report("rawKafkaColumn", decl.schema.name.span, { name: first!.field.name, reason: first!.reason }, first!.hint + also);
   }
 
   private checkStartTimestamp(setting: OptionSetting | undefined, decl: ast.SourceDecl): void {

@@ -61,6 +61,8 @@ export interface RunOptions {
   checkpoint?: string;
   /** Stateful operators to start empty instead of from the checkpoint (`--drop-state`). */
   dropState?: readonly string[];
+  /** Decoders' record size limit: larger records are rejected as `too_large` (default 8 MiB). */
+  maxRecordBytes?: number;
 }
 
 /** One batch's progress, with Spark's `StreamingQueryProgress` names (a subset for now). */
@@ -132,7 +134,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const store: CheckpointStore | undefined = checkpoint?.store;
   const retainBatches = integerOption(plan, "retain_batches") ?? 100;
   const pipelineId = store?.metadata.id ?? plan.pipeline.name;
-  const sources = plan.sources.map((spec) => createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id), pipelineId, log }));
+  const sources = plan.sources.map((spec) =>
+    createSource(spec, { cwd: options.cwd, env: options.env, bounded: lookupSources.has(spec.id), pipelineId, log, ...(options.maxRecordBytes ? { maxRecordBytes: options.maxRecordBytes } : {}) }),
+  );
   const sinkContext = { cwd: options.cwd, env: options.env, pipelineId, kernels: options.kernels, log, ...(options.stdout ? { stdout: options.stdout } : {}) };
   const sinks = plan.sinks.map((spec) => ({ spec, sink: createSink(spec, sinkContext) }));
   const deadLetter = deadLetterSink(plan.pipeline.options["deadletter"], sinkContext);

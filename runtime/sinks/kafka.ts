@@ -22,10 +22,14 @@
  *   so kafkajs's own retries within one run never duplicate or reorder a partition's records;
  *   but a batch that a crash interrupted after some of its records were acknowledged is sent
  *   again, whole, by the restart (a new producer id), and those records appear twice.
- * - Failures: kafkajs retries with backoff (runtime/kafka/client.ts `KAFKA_RETRY`: reconnecting
- *   to an unreachable broker, refreshing metadata after a leader change). When it gives up,
- *   `write` rejects with a message naming the sink, topic, brokers and batch, and the way out;
- *   the engine stops and a restart sends the batch again.
+ * - Failures: within an attempt kafkajs retries with backoff (runtime/kafka/client.ts: reconnecting
+ *   to an unreachable broker, refreshing metadata after a leader change). When it gives up on a
+ *   retriable error, `write` logs a line and makes another attempt with the same producer (so the
+ *   broker still drops what it already has), from the first request not yet acknowledged, until
+ *   `deliveryTimeoutMs` (default 120 s, Kafka's `delivery.timeout.ms`) have passed; then, or at
+ *   once for an error no retry can fix (a record too large, no authorization), it rejects with a
+ *   message naming the sink, batch, topic and brokers, and the way out. The engine stops and the
+ *   next run sends the batch again.
  * - Modes: `append` only (the checker refuses a kafka sink of an updating stream); others throw.
  * - `close` disconnects the producer.
  *
@@ -46,6 +50,16 @@ import { resolveString, wordSetting } from "../sources/settings.ts";
 import { batchToJsonLines } from "./encode.ts";
 import type { SinkContext } from "./index.ts";
 import type { OutputMode, Sink } from "./sink.ts";
+
+/**
+ * How long a `write` keeps trying before it fails: Kafka's `delivery.timeout.ms` default. A write
+ * fails at the first failed attempt that ends after this long (an attempt is one kafkajs request
+ * with kafkajs's own retries, runtime/kafka/client.ts).
+ */
+export const DELIVERY_TIMEOUT_MS = 120_000;
+
+/** The pause between two attempts (kafkajs backs off within an attempt). */
+const RETRY_PAUSE_MS = 1_000;
 
 /** Bytes of keys, values and headers per request: under Kafka's default 1 MB record batch limit. */
 export const MAX_REQUEST_BYTES = 900 * 1024;
@@ -68,14 +82,24 @@ export interface KafkaSinkOptions {
   keyKernel: ValueKernel | undefined;
   /** The client (runtime/kafka/client.ts `createKafka`). */
   kafka: Kafka;
+  /** Default `DELIVERY_TIMEOUT_MS`. */
+  deliveryTimeoutMs?: number;
+  /** Operator-facing lines (a retried write). */
+  log?: (line: string) => void;
+}
+
+/** What tests change: the client (one with a short retry budget) and the delivery timeout. */
+export interface KafkaSinkOverrides {
+  makeClient?: typeof createKafka;
+  deliveryTimeoutMs?: number;
 }
 
 /**
  * The sink a plan entry describes: `brokers` and `topic` resolved (`env(...)`), the key kernel
- * taken from `context.kernels`, a client from `makeClient` (tests pass one with a short retry
- * budget) with its log lines prefixed by the sink id.
+ * taken from `context.kernels`, a client from `createKafka` with its log lines prefixed by the
+ * sink id.
  */
-export function kafkaSinkOfPlan(spec: SinkSpec, context: SinkContext, makeClient: typeof createKafka = createKafka): KafkaSink {
+export function kafkaSinkOfPlan(spec: SinkSpec, context: SinkContext, overrides: KafkaSinkOverrides = {}): KafkaSink {
   const brokers = resolveString(requiredString(spec.options, "brokers", spec.id), context.env);
   const topic = resolveString(requiredString(spec.options, "topic", spec.id), context.env);
   const format = wordSetting(spec.options, "format") ?? "json";
@@ -87,12 +111,20 @@ export function kafkaSinkOfPlan(spec: SinkSpec, context: SinkContext, makeClient
     keyKernel = kernel as ValueKernel;
   }
   const log = context.log ?? ((line: string) => process.stderr.write(line + "\n"));
-  const kafka = makeClient(brokers, `streamc-${context.pipelineId}-${spec.id}`, (line) => {
+  const kafka = (overrides.makeClient ?? createKafka)(brokers, `streamc-${context.pipelineId}-${spec.id}`, (line) => {
     // kafkajs warns that an idempotent producer with a retry limit "may invalidate EoS
     // guarantees"; the limit is what lets a write fail at all, and the sink is at least once.
     if (!line.includes("Limiting retries for the idempotent producer")) log(`sink ${spec.id}: ${line}`);
   });
-  return new KafkaSink(spec.id, spec.schema, { brokers, topic, pipelineId: context.pipelineId, keyKernel, kafka });
+  return new KafkaSink(spec.id, spec.schema, {
+    brokers,
+    topic,
+    pipelineId: context.pipelineId,
+    keyKernel,
+    kafka,
+    log,
+    ...(overrides.deliveryTimeoutMs !== undefined ? { deliveryTimeoutMs: overrides.deliveryTimeoutMs } : {}),
+  });
 }
 
 function requiredString(settings: Settings, name: string, sinkId: string) {
@@ -114,14 +146,26 @@ export class KafkaSink implements Sink {
   async write(batchId: number, batch: Batch, mode: OutputMode): Promise<void> {
     if (mode !== "append") throw new Error(`sink ${this.id}: a kafka sink only appends; it was asked to write in mode ${mode}`);
     if (batch.length === 0) return;
-    const messages = this.records(batchId, batch);
-    try {
-      const producer = await this.connected();
-      for (const chunk of requestChunks(messages)) {
-        await producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.options.topic, messages: chunk }] });
+    const chunks = requestChunks(this.records(batchId, batch));
+    const started = Date.now();
+    const timeout = this.options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS;
+    /** The first request not yet acknowledged: a retry resumes there. */
+    let next = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const producer = await this.connected();
+        for (; next < chunks.length; next++) {
+          await producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.options.topic, messages: chunks[next]! }] });
+        }
+        return;
+      } catch (error) {
+        const elapsed = Date.now() - started;
+        if (!worthRetrying(error) || elapsed >= timeout) {
+          throw new Error(this.failureMessage(batchId, batch.length, error, attempt, elapsed), { cause: error });
+        }
+        this.options.log?.(`sink ${this.id}: writing batch ${batchId} to kafka topic ${this.options.topic}: ${messageOf(rootCause(error))}; trying again (${Math.round(elapsed / 1000)}s of ${Math.round(timeout / 1000)}s)`);
+        await sleep(Math.min(RETRY_PAUSE_MS, timeout - elapsed));
       }
-    } catch (error) {
-      throw new Error(this.failureMessage(batchId, batch.length, error), { cause: error });
     }
   }
 
@@ -146,6 +190,7 @@ export class KafkaSink implements Sink {
         await producer.connect();
       } catch (error) {
         this.connecting = undefined;
+        await producer.disconnect().catch(() => {});
         throw error;
       }
       this.producer = producer;
@@ -175,11 +220,11 @@ export class KafkaSink implements Sink {
     return messages;
   }
 
-  private failureMessage(batchId: number, rows: number, error: unknown): string {
+  private failureMessage(batchId: number, rows: number, error: unknown, attempts: number, elapsedMs: number): string {
     const { topic, brokers } = this.options;
-    const where = `sink ${this.id}: writing batch ${batchId} (${rows} rows) to kafka topic ${topic} on ${brokers} failed`;
+    const where = `sink ${this.id}: writing batch ${batchId} (${rows} ${rows === 1 ? "row" : "rows"}) to kafka topic ${topic} on ${brokers} failed`;
     const root = rootCause(error);
-    const cause = root instanceof Error ? root.message : String(root);
+    const cause = messageOf(root);
     const type = (root as { type?: unknown } | undefined)?.type;
     const replay = "the pipeline stops; the next run sends the batch again (the kafka sink is at least once: consumers drop duplicates by the streamc-* headers)";
     if (type === "UNKNOWN_TOPIC_OR_PARTITION") {
@@ -191,8 +236,27 @@ export class KafkaSink implements Sink {
     if (type === "TOPIC_AUTHORIZATION_FAILED" || type === "CLUSTER_AUTHORIZATION_FAILED") {
       return `${where}: not allowed (${cause}); ${replay}. Way out: grant this client write access to the topic (and IdempotentWrite on the cluster)`;
     }
-    return `${where} after retrying: ${cause}; ${replay}. Way out: check that the brokers are reachable from here and the topic is writable, then run again`;
+    const tried = `after trying for ${Math.round(elapsedMs / 1000)}s (${attempts} ${attempts === 1 ? "attempt" : "attempts"}, each with kafkajs's retries)`;
+    return `${where} ${tried}: ${cause}; ${replay}. Way out: check that the brokers are reachable from here and the topic is writable, then run again`;
   }
+}
+
+/**
+ * Whether another attempt may succeed: kafkajs marks connection, timeout and leader errors
+ * retriable (also when it wraps them in "retries exceeded"); a broker lock that timed out during
+ * an outage is worth another attempt too. Oversized records, authorization and bugs are not.
+ */
+function worthRetrying(error: unknown): boolean {
+  const root = rootCause(error) as { retriable?: unknown; name?: unknown } | undefined;
+  return root?.retriable === true || root?.name === "KafkaJSLockTimeout";
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The innermost `cause` of a kafkajs error (kafkajs wraps the broker's error in retry errors). */

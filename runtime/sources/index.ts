@@ -1,6 +1,6 @@
 /**
  * Builds a source from its plan entry. One registry for every connector: a connector's module
- * adds itself to `sourceFactories` (kafka arrives with its own file).
+ * adds itself to `sourceFactories`.
  *
  * Contract: `createSource(spec, context)` returns an unopened `Source` (source.ts) for the
  * connector named in `spec`, with its options read from the plan (compiler defaults already
@@ -9,6 +9,7 @@
 import type { SourceSpec } from "../plan.ts";
 import { FilesSource, type FilesFormat } from "./files.ts";
 import { GeneratorSource } from "./generator.ts";
+import { kafkaSourceOfPlan } from "./kafka.ts";
 import { type Environment, integerSetting, resolvePath, wordSetting } from "./settings.ts";
 import type { Source } from "./source.ts";
 import { TableSource } from "./table.ts";
@@ -23,6 +24,13 @@ export interface SourceContext {
   maxRecordBytes?: number;
   /** Wall clock in ms (generator `rate`); reject times derive from it. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * The pipeline's identity (the checkpoint's id, else the pipeline's name): a kafka source's
+   * consumer group is `streamc-<pipelineId>-<source>`.
+   */
+  pipelineId?: string;
+  /** Operator-facing log lines (a kafka source's retries). Default: stderr. */
+  log?: (line: string) => void;
 }
 
 export type SourceFactory = (spec: SourceSpec, context: SourceContext) => Source;
@@ -53,6 +61,7 @@ export const sourceFactories = new Map<string, SourceFactory>([
       });
     },
   ],
+  ["kafka", (spec, context) => kafkaSourceOfPlan(spec, context)],
   [
     "table",
     (spec, context) => {
