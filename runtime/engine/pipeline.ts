@@ -157,11 +157,14 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   let batchId = checkpoint?.nextBatchId ?? 0;
   let replay = checkpoint?.replay;
   let firstBatchOfRun = true;
+  /** When the last batch that ran started (`performance.now()`), for `inputRowsPerSecond`. */
+  let lastBatchStart: number | undefined;
   const startLatest = new Map<Source, Offset>();
   const statefulIds = new Set(plan.state.map((s) => s.operatorId));
   try {
     while (!stopping() && (options.maxBatches === undefined || summary.batches < options.maxBatches)) {
       const started = performance.now();
+      const previousStart = lastBatchStart;
       const ranges = new Map<Source, Range>();
       const behind = new Map<Source, number>();
       const latestOffsets = new Map<Source, Offset>();
@@ -196,6 +199,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         }
       }
       firstBatchOfRun = false;
+      lastBatchStart = started;
       for (const [source, range] of ranges) offsets.set(source.id, source.end(range));
       if (store && !replay) {
         await store.writeOffsets({
@@ -256,7 +260,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         batchId,
         timestamp: new Date().toISOString(),
         numInputRows,
-        inputRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
+        // As Spark: input over the time since the previous batch started; processed: over this batch's work.
+        inputRowsPerSecond: numInputRows / Math.max((previousStart === undefined ? triggerExecution : started - previousStart) / 1000, 1e-9),
         processedRowsPerSecond: numInputRows / Math.max(triggerExecution / 1000, 1e-9),
         durationMs: {
           getOffset: round(getOffset),

@@ -1,19 +1,14 @@
 /**
- * Figures derived from batch progress that the progress itself does not hold: rates between
- * consecutive batches, and the watermark's lag behind the wall clock.
+ * Figures derived from batch progress that the progress itself does not hold: the output rate
+ * between consecutive batches, and the watermark's lag behind the wall clock.
  *
  * Contract: `BatchRateTracker.next(progress)` takes each batch's progress in order and returns its rates:
- * - `inputRowsPerSecond` as Spark measures it: the batch's input rows over the time since the
- *   previous batch of this run started (each batch starts at `timestamp − durationMs.triggerExecution`),
- *   so it is the rate data arrives at, idle time included; for the first batch of a run, over the
- *   batch's own duration;
- * - `outputRowsPerSecond`: the rows every sink was given, over the same interval;
- * - `processedRowsPerSecond`: the progress's own (input rows over the batch's duration): how fast
- *   the pipeline works while it works. An input rate close to it means the pipeline barely keeps up.
- *
- * Decision: this lives here, not in the engine's progress, because `BatchProgress` keeps its
- * fields as the engine measures them (there `inputRowsPerSecond` equals `processedRowsPerSecond`);
- * the dashboard's script derives the same figures the same way.
+ * - `inputRowsPerSecond` and `processedRowsPerSecond`: the progress's own, as Spark measures them
+ *   (input rows over the time since the previous batch of this run started, idle time included;
+ *   input rows over the batch's own duration). An input rate close to the processing rate means
+ *   the pipeline barely keeps up;
+ * - `outputRowsPerSecond`: the rows every sink was given, over the time since the previous batch
+ *   started (each batch starts at `timestamp − durationMs.triggerExecution`).
  *
  * `watermarkLagSeconds(watermark, nowMs)`: wall clock minus the watermark (`eventTime.watermark`),
  * in seconds; undefined while there is no watermark. With event times from the past (a backfill,
@@ -38,7 +33,7 @@ export class BatchRateTracker {
     const seconds = Math.max(intervalMs, 1e-3) / 1000;
     const outputRows = progress.sink.reduce((sum, sink) => sum + sink.numOutputRows, 0);
     return {
-      inputRowsPerSecond: progress.numInputRows / seconds,
+      inputRowsPerSecond: progress.inputRowsPerSecond,
       outputRowsPerSecond: outputRows / seconds,
       processedRowsPerSecond: progress.processedRowsPerSecond,
     };
