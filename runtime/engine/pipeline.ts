@@ -19,7 +19,7 @@ import { concatBatches, emptyBatch } from "../columnar/batch-ops.ts";
 import { countByReason, lateRejects, rejectsToBatch, type RejectedRecord, type RejectReason } from "../deadletter.ts";
 import type { KernelModule } from "../kernel.ts";
 import type { LateRows, OperatorFactory } from "../operators/operator.ts";
-import type { PhysicalPlan } from "../plan.ts";
+import type { PhysicalPlan, StringSetting } from "../plan.ts";
 import { createSink, deadLetterSink } from "../sinks/index.ts";
 import type { TextOutput } from "../sinks/console.ts";
 import type { Sink } from "../sinks/sink.ts";
@@ -33,6 +33,7 @@ import type { CheckpointStore } from "../checkpoint/store.ts";
 import { releaseRun, stopRequested } from "../checkpoint/run-file.ts";
 import { commitBatch, startFromCheckpoint } from "./checkpointing.ts";
 import { Dataflow } from "./dataflow.ts";
+import { describeFailure, type Place } from "./failure.ts";
 
 export type Trigger =
   | { kind: "once" }
@@ -104,6 +105,34 @@ export interface RunSummary {
 const REJECTS_LOGGED = 5;
 
 export async function runPipeline(options: RunOptions): Promise<RunSummary> {
+  try {
+    return await runBatches(options);
+  } catch (error) {
+    throw describeFailure(error, placesOf(options));
+  }
+}
+
+/** Where the pipeline writes, for failure messages (failure.ts). */
+function placesOf(options: RunOptions): Place[] {
+  const { plan, cwd, env } = options;
+  const places: Place[] = [];
+  const add = (what: string, target: StringSetting | undefined, setting: string) => {
+    if (!target) return;
+    try {
+      places.push({ what, dir: resolvePath(target, cwd, env), setting });
+    } catch {
+      // An unresolvable target failed the run before anything was written.
+    }
+  };
+  if (options.checkpoint) places.push({ what: "the checkpoint", dir: options.checkpoint, setting: "--checkpoint" });
+  else if (plan.pipeline.options["checkpoint"]?.kind === "string") add("the checkpoint", plan.pipeline.options["checkpoint"].value, "the pipeline's checkpoint option");
+  for (const sink of plan.sinks) if (sink.connector === "table" || sink.connector === "files") add(`${sink.connector} sink ${sink.id}`, sink.target, `the target of sink ${sink.id}`);
+  const deadletter = plan.pipeline.options["deadletter"];
+  if (deadletter?.kind === "connector") add("the dead letter", deadletter.target, "the pipeline's deadletter option");
+  return places;
+}
+
+async function runBatches(options: RunOptions): Promise<RunSummary> {
   const { plan } = options;
   const trigger = options.trigger ?? triggerOf(plan);
   const lookupSources = new Set(plan.nodes.flatMap((n) => (n.kind === "join" && n.mode === "lookup" ? [n.inputs[1]!] : [])));

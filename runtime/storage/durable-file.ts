@@ -76,6 +76,8 @@ async function writeTemporary(path: string, bytes: Uint8Array | string, options:
   } catch (e) {
     await file.close();
     await rm(temp, { force: true });
+    // Errors of writes to a descriptor carry no path; give them the file's, so they can say where.
+    if (e instanceof Error && (e as NodeJS.ErrnoException).path === undefined) (e as NodeJS.ErrnoException).path = temp;
     throw e;
   }
   await file.close();
