@@ -1,7 +1,8 @@
 /**
  * A pipeline reading a kafka source end to end, through `streamc run` (bin/streamc.ts `main`):
  * kafka → where/select → files sink, with a checkpoint, run in two halves (`--max-batches`, then
- * `available_now` after more records arrive). The output equals DuckDB's answer to the same query
+ * `available_now` after more records arrive), the last batch of the first half replayed as after a
+ * crash before its commit. The output equals DuckDB's answer to the same query
  * over the produced records; every bad record is in the dead letter with its partition, offset and
  * bytes; progress reports the records behind; the consumer group's committed offsets (lag
  * monitoring) end where the checkpoint does. A topic that does not exist stops `run` with exit 1.
@@ -103,12 +104,22 @@ describe("a kafka source in a pipeline", () => {
     expect(progress.map((p) => p.sources[0].metrics.offsetsBehindLatest)).toEqual([1900, 1400, 900]);
     expect(progress[0].sources[0].description).toBe(`kafka[${topic}]`);
 
+    // A crash after batch 2 read its range but before it committed: its commit is missing, so the
+    // next run first reads the recorded range again (offsets/2.json) and rewrites its output.
+    const recorded = JSON.parse(readFileSync(join(dir, "checkpoint", "offsets", "2.json"), "utf8"));
+    expect(recorded.ranges.orders.topic).toBe(topic);
+    rmSync(join(dir, "checkpoint", "commits", "2.json"));
+
     // More records arrive; the second half drains everything.
     const secondPart = records(2401, 900);
     await produce(topic, secondPart.messages);
     const second = await run(file, "--trigger", "available_now");
     expect(second.code).toBe(0);
     expect(second.err).toMatch(/^kafka_etl: \d+ batches, \d+ rows in, \d+ rows out, \d+ rejected\n$/);
+    // The second run began with batch 2 again, reading the range recorded for it.
+    const secondProgress = readFileSync(join(dir, "checkpoint", "progress.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).slice(3);
+    expect(secondProgress[0].batchId).toBe(2);
+    expect(secondProgress[0].sources[0].endOffset).toEqual(progress[2].sources[0].endOffset);
 
     // The output: DuckDB over the good records produced.
     const input = join(dir, "produced.json");
