@@ -2,7 +2,8 @@
  * Reads exact offset ranges of one topic with a kafkajs consumer, for the kafka source.
  *
  * kafkajs has no manual assignment, so the reader is a consumer in a group of its own
- * (`groupId`, one per pipeline and source) that subscribes to the topic and keeps every assigned
+ * (`groupId`, one per run of a pipeline's source, so a restart after a crash never waits for
+ * Kafka to expire the dead run's membership) that subscribes to the topic and keeps every assigned
  * partition paused except those a read is filling: on each assignment (`GROUP_JOIN`, also after a
  * rebalance or a restart of the consumer) it pauses everything, then seeks each partition a read
  * still needs to the next offset it needs and resumes it. The group's committed offsets are never
@@ -34,6 +35,7 @@ export class KafkaReadError extends Error {}
 export interface KafkaReaderOptions {
   kafka: Kafka;
   topic: string;
+  /** The consumer's group: this run's own (`streamc-<pipeline id>-<source>-run-<random>`). */
   groupId: string;
   /** For log lines: `kafka source orders`. */
   label: string;
@@ -117,10 +119,10 @@ export class KafkaRangeReader {
   commit(offsets: ReadonlyMap<number, number>): Promise<void> {
     const consumer = this.consumer;
     if (!consumer || offsets.size === 0) return Promise.resolve();
-    const { topic } = this.options;
+    const { topic, groupId } = this.options;
     return consumer
       .commitOffsets([...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset) })))
-      .catch((e: unknown) => this.options.log(`${this.options.label}: committing offsets to group ${this.options.groupId} for lag monitoring failed (${messageOf(e)}); reading is not affected`));
+      .catch((e: unknown) => this.options.log(`${this.options.label}: committing offsets to group ${groupId} for lag monitoring failed (${messageOf(e)}); reading is not affected`));
   }
 
   /** Commits `finalOffsets` (if any, waiting at most `CLOSE_TIMEOUT_MS`), then stops the consumer. */

@@ -26,11 +26,14 @@
  * - Brokers that cannot be reached (at open, for `latest`, mid-read) are retried with backoff for
  *   as long as it takes, one log line per retry; kafkajs retries each request first
  *   (runtime/kafka/client.ts).
- * - The consumer group is `streamc-<pipeline id>-<source>`. Offsets are committed to it for lag
- *   monitoring: the start of each range as it is read (the end of the batch before, which the
+ * - The consumer is in a group of its own run, `streamc-<pipeline id>-<source>-run-<random>`, so
+ *   a restart after a crash starts reading at once instead of waiting out the dead run's session
+ *   (Spark's Kafka source likewise uses a fresh group per query). Offsets are committed to it for
+ *   lag monitoring: the start of each range as it is read (the end of the batch before, which the
  *   engine committed), and the end of the last range at `close`.
  * - `close()` leaves the group and disconnects within seconds.
  */
+import { randomBytes } from "node:crypto";
 import type { Admin, Kafka } from "kafkajs";
 import type { RejectedRecord } from "../deadletter.ts";
 import { CsvDecoder } from "../decode/csv.ts";
@@ -70,7 +73,7 @@ export interface KafkaSourceOptions {
   format: KafkaFormat;
   start: KafkaStart;
   maxPerBatch?: number;
-  /** The consumer group: `streamc-<pipeline id>-<source>`. */
+  /** `streamc-<pipeline id>-<source>`: each run's consumer joins the group `<groupId>-run-<random>`. */
   groupId: string;
   log: KafkaLog;
   /** Builds the kafkajs client (tests wrap it). Default `createKafka`. */
@@ -162,7 +165,14 @@ export class KafkaSource implements Source {
       this.admin = undefined;
       throw e;
     }
-    this.reader = new KafkaRangeReader({ kafka: this.kafka, topic, groupId, label: this.label, log, headers: this.schema.fields.some((f) => f.name === "headers") });
+    this.reader = new KafkaRangeReader({
+      kafka: this.kafka,
+      topic,
+      groupId: `${groupId}-run-${randomBytes(4).toString("hex")}`,
+      label: this.label,
+      log,
+      headers: this.schema.fields.some((f) => f.name === "headers"),
+    });
   }
 
   private async resolveStart(): Promise<Map<number, number>> {

@@ -1,14 +1,15 @@
 /**
  * Crash safety with Kafka: 200,000 JSON orders (`KAFKA_CHAOS_ORDERS` to change) over 4 partitions,
  * about 1% of them broken in each way a record can be rejected, read by a pipeline that is killed
- * with SIGKILL at random instants (at least 20 times; `KAFKA_CHAOS_KILLS` for more) and restarted,
+ * with SIGKILL (at least 20 times; `KAFKA_CHAOS_KILLS` for more), half at random instants and half at
+ * the named crash points of runtime/fault.ts, and restarted,
  * while more orders are produced. Afterwards:
  * - the stateless `kafka -> table` branch holds exactly the valid orders, and the window aggregate's
  *   table exactly DuckDB's answer over them (no order is late: disorder stays under the delay);
  * - the dead letter holds exactly the broken records, each with its reason, partition and offset.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -23,6 +24,7 @@ const KILLS = Number(process.env["KAFKA_CHAOS_KILLS"] ?? 20);
 const MAX_RECORD_BYTES = 2048;
 const BROKEN = ["malformed", "missing_field", "type_mismatch", "null_in_required", "out_of_range", "bad_timestamp", "too_large"] as const;
 type Broken = (typeof BROKEN)[number];
+const CRASH_POINTS = ["table.parquet-write", "table.before-log", "engine.before-commit", "storage.before-link"] as const;
 
 const root = mkdtempSync(join(tmpdir(), "streamc-kafka-chaos-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -72,7 +74,7 @@ source orders: Order = kafka {
   topic = env("TOPIC", "")
   format = json
   start = earliest
-  max_per_batch = 15000
+  max_per_batch = 4000
 }
 stream paid = orders | where amount > 0 | select order_id, user_id, country, amount, quantity, ts
 stream revenue = paid
@@ -131,7 +133,15 @@ it(`reads ${ORDERS} orders exactly once across ${KILLS} SIGKILLs, and dead-lette
   let attempts = 0;
   while (kills < KILLS) {
     expect(++attempts, `${kills} kills after ${attempts} restarts`).toBeLessThanOrEqual(KILLS * 3);
-    const exit = await runBundle(env, 300 + Math.floor(dice() * 1500));
+    // Every other restart dies at a named point (runtime/fault.ts) on its K-th visit, the rest at a random instant.
+    const point = attempts % 2 === 0 ? CRASH_POINTS[(attempts / 2) % CRASH_POINTS.length]! : undefined;
+    const exit = point
+      ? await runBundle({ ...env, STREAMC_CRASH_AT: `${point}@${1 + Math.floor(dice() * 3)}` })
+      : await runBundle(env, 100 + Math.floor(dice() * 900));
+    if (process.env["CHAOS_TRACE"]) {
+      const commits = (() => { try { return readdirSync(join(root, "checkpoint", "commits")).length; } catch { return 0; } })();
+      console.log(`restart ${attempts} -> ${exit.signal ?? exit.code}, commits ${commits}, produced ${produced}`);
+    }
     if (exit.signal === "SIGKILL") kills++;
     else expect(exit.code, exit.stderr).toBe(0);
     if (produced < ORDERS) {
