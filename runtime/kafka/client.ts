@@ -7,9 +7,11 @@
  *   `kafka <namespace>: <message>`; the same line is written at most once per
  *   `REPEAT_LOG_INTERVAL_MS` (an outage makes kafkajs repeat itself at every retry); info and
  *   debug are dropped;
- * - a retry policy (`KAFKA_RETRY`): exponential backoff from 300 ms, doubling, up to 10 retries
- *   within 60 s, after which kafkajs gives up and the caller's own loop decides (the source retries
- *   a whole range read; see runtime/sources/kafka.ts);
+ * - a retry policy, `retry` or by default `KAFKA_RETRY`: exponential backoff from 300 ms, doubling,
+ *   up to 10 retries of at most 60 s each, after which kafkajs gives up and the caller's own loop
+ *   decides (the source retries a whole range read; see runtime/sources/kafka.ts). kafkajs nests
+ *   retries (a metadata retry around a connect retry), so a chain can last minutes; the sink,
+ *   which must give up within its delivery timeout, passes `KAFKA_SINK_RETRY`;
  * - a short connection timeout, so that an unreachable broker is noticed in seconds.
  */
 import { Kafka, logLevel, type LogEntry, type RetryOptions } from "kafkajs";
@@ -24,6 +26,9 @@ export const KAFKA_RETRY: Readonly<Required<Pick<RetryOptions, "initialRetryTime
   retries: 10,
 };
 
+/** Short chains, so that a sink's send gives up in seconds and its own delivery timeout decides. */
+export const KAFKA_SINK_RETRY: Readonly<RetryOptions> = { initialRetryTime: 300, maxRetryTime: 10_000, factor: 0.2, multiplier: 2, retries: 5 };
+
 export const REPEAT_LOG_INTERVAL_MS = 30_000;
 
 /** `"a:9092, b:9092"` → `["a:9092", "b:9092"]`. */
@@ -33,7 +38,7 @@ export function parseBrokers(brokers: string): string[] {
   return list;
 }
 
-export function createKafka(brokers: string, clientId: string, log: KafkaLog): Kafka {
+export function createKafka(brokers: string, clientId: string, log: KafkaLog, retry: Readonly<RetryOptions> = KAFKA_RETRY): Kafka {
   const lastWritten = new Map<string, number>();
   const logCreator = () => (entry: LogEntry) => {
     if (entry.level !== logLevel.ERROR && entry.level !== logLevel.WARN) return;
@@ -53,7 +58,7 @@ export function createKafka(brokers: string, clientId: string, log: KafkaLog): K
     clientId,
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
-    retry: { ...KAFKA_RETRY },
+    retry: { ...retry },
     logLevel: logLevel.WARN,
     logCreator,
   });

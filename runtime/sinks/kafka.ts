@@ -43,7 +43,7 @@ import { type Kafka, Partitioners, type Message, type Producer } from "kafkajs";
 import type { Batch } from "../columnar/batch.ts";
 import { formatValue } from "../columnar/kernel-support.ts";
 import { cellReader } from "../columnar/read.ts";
-import { createKafka } from "../kafka/client.ts";
+import { createKafka, KAFKA_SINK_RETRY } from "../kafka/client.ts";
 import type { ValueKernel } from "../kernel.ts";
 import type { DataType, Schema, Settings, SinkSpec } from "../plan.ts";
 import { resolveString, wordSetting } from "../sources/settings.ts";
@@ -115,7 +115,7 @@ export function kafkaSinkOfPlan(spec: SinkSpec, context: SinkContext, overrides:
     // kafkajs warns that an idempotent producer with a retry limit "may invalidate EoS
     // guarantees"; the limit is what lets a write fail at all, and the sink is at least once.
     if (!line.includes("Limiting retries for the idempotent producer")) log(`sink ${spec.id}: ${line}`);
-  });
+  }, KAFKA_SINK_RETRY);
   return new KafkaSink(spec.id, spec.schema, {
     brokers,
     topic,

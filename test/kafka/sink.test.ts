@@ -322,14 +322,15 @@ describe("the kafka sink when the broker goes away", () => {
     const topics = { paid: uniqueTopic("paid-down"), totals: uniqueTopic("totals-down") };
     const file = program(dir, topics);
     const started = Date.now();
-    const failed = await withOutage(1, () => brokerDown(), () => run(file), { makeClient: impatient, deliveryTimeoutMs: 3_000 });
+    // The sink's own client (KAFKA_SINK_RETRY): kafkajs gives up within seconds, then the delivery timeout decides.
+    const failed = await withOutage(1, () => brokerDown(), () => run(file), { deliveryTimeoutMs: 3_000 });
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(3_000);
-    expect(took).toBeLessThan(30_000);
+    expect(took).toBeLessThan(60_000);
     expect(failed.code).toBe(1);
     const brokers = kafkaBrokers();
     expect(failed.err).toContain(`sink paid.kafka: writing batch 1 (`);
-    expect(failed.err).toMatch(new RegExp(`rows\\) to kafka topic ${topics.paid} on ${brokers.replace(/\./g, "\\.")} failed after trying for \\d+s \\(\\d+ attempts, each with kafkajs's retries\\): `));
+    expect(failed.err).toMatch(new RegExp(`rows\\) to kafka topic ${topics.paid} on ${brokers.replace(/\./g, "\\.")} failed after trying for \\d+s \\(\\d+ attempts?, each with kafkajs's retries\\): `));
     expect(failed.err).toMatch(/ECONNREFUSED|Connection error/);
     expect(failed.err).toContain("the next run sends the batch again");
     expect(failed.err).toMatch(/Way out: check that the brokers are reachable/);
