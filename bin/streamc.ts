@@ -31,6 +31,7 @@ import { formatDateDays, formatTimestampMicros } from "../runtime/time.ts";
 import { STREAMC_VERSION } from "../runtime/version.ts";
 import { checkpointStatus, type CheckpointStatus } from "../runtime/checkpoint/status.ts";
 import { isRunning, readRunFile, requestStop } from "../runtime/checkpoint/run-file.ts";
+import { explainTime, type TimeExplanation } from "../runtime/checkpoint/explain-time.ts";
 
 export interface Io {
   out(text: string): void;
@@ -51,7 +52,9 @@ commands:
   run FILE.stream|FILE.mjs   run a program, or a bundle made by compile (run options below)
   test FILE                  run the program's test blocks (exit 0 all passed, 1 a failure)
   compile FILE [-o DIR]      write DIR/NAME.mjs (runs with node alone) and DIR/NAME.plan.json
-  status CHECKPOINT [--json]  a checkpoint's last batch, source offsets, watermark and state sizes
+  status CHECKPOINT [--json] [--explain-time]
+                             a checkpoint's last batch, source offsets, watermark and state sizes;
+                             --explain-time: event time per source and partition, and when windows close
   stop CHECKPOINT [--timeout DURATION]
                              ask the pipeline running on CHECKPOINT to finish its batch, commit and exit
   table show PATH [--version N]   a Delta table's schema, files and rows (JSON lines), at a version
@@ -443,7 +446,7 @@ if (invokedDirectly) {
 async function statusCommand(args: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: "boolean" }, "explain-time": { type: "boolean" } } });
   } catch (error) {
     io.err(`${(error as Error).message}\n\n${usage}`);
     return 2;
@@ -451,6 +454,16 @@ async function statusCommand(args: string[], io: Io): Promise<number> {
   if (parsed.positionals.length !== 1) {
     io.err(`status takes one checkpoint directory\n\n${usage}`);
     return 2;
+  }
+  if (parsed.values["explain-time"]) {
+    try {
+      const explanation = await explainTime(resolve(parsed.positionals[0]!));
+      io.out(parsed.values.json ? JSON.stringify(explanation, null, 2) + "\n" : formatTimeExplanation(explanation));
+      return 0;
+    } catch (error) {
+      io.err(`${(error as Error).message}\n`);
+      return 1;
+    }
   }
   let status: CheckpointStatus;
   try {
@@ -529,4 +542,44 @@ function parseDurationMs(text: string): number | undefined {
   const match = /^([0-9]+)(ms|s|m|h)$/.exec(text);
   if (!match) return undefined;
   return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms"];
+}
+
+function formatTimeExplanation(e: TimeExplanation): string {
+  const time = (micros: number | null | undefined) => (micros === null || micros === undefined ? "none" : formatTimestampMicros(micros));
+  if (e.lastBatch === undefined) return "no batch has committed yet: nothing has been read\n";
+  const lines = [`after batch ${e.lastBatch}, the next batch runs under the watermark ${time(e.watermark)}`];
+  if (e.watermarks.length > 0) {
+    lines.push("", "watermarks (the pipeline's is the smallest of these, and never goes back)");
+    for (const w of e.watermarks) {
+      const seen = w.maxEventTime === null ? "no row yet: it does not hold the watermark back" : `newest ${w.column} ${time(w.maxEventTime)} - ${formatDuration(w.delayMicros)} = ${time(w.allows)}`;
+      lines.push(`  ${w.node}: ${seen}${w.holdsBack ? "  <- holds the watermark back" : ""}`);
+    }
+  }
+  for (const source of e.sources) {
+    lines.push("", `source ${source.source} (event time ${source.column})`);
+    for (const p of source.partitions) {
+      const name = p.partition === "*" ? "all rows" : `partition ${p.partition}`;
+      const idle = p.idleBatches > 0 ? `idle: no rows for ${plural(p.idleBatches, "batch")} that read the others (last in batch ${p.lastBatch})` : `rows in batch ${p.lastBatch}, the source's newest`;
+      lines.push(`  ${name}: newest ${time(p.maxEventTime)}, ${idle}`);
+    }
+  }
+  for (const w of e.windows) {
+    lines.push("", `${w.operator}: ${plural(w.open, "open window")}`);
+    if (w.oldest) {
+      const when = w.closesAtEventTime === undefined ? "" : ` (once the newest event time reaches ${time(w.closesAtEventTime)})`;
+      lines.push(`  the oldest, [${time(w.oldest.start)}, ${time(w.oldest.end)}), closes when the watermark reaches ${time(w.closesAtWatermark)}${when}`);
+    }
+  }
+  if (e.late.length > 0 || e.lateInLastBatch > 0) {
+    lines.push("", "late rows (behind the watermark: dropped, or sent to the dead letter)");
+    for (const l of e.late) lines.push(`  ${l.operator}: ${l.dropped} since the run started`);
+    lines.push(`  in the last batch: ${e.lateInLastBatch}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function formatDuration(micros: number): string {
+  const units: [number, string][] = [[86_400_000_000, "d"], [3_600_000_000, "h"], [60_000_000, "m"], [1_000_000, "s"], [1_000, "ms"]];
+  for (const [size, unit] of units) if (micros >= size && micros % size === 0) return `${micros / size}${unit}`;
+  return `${micros}us`;
 }

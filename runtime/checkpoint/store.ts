@@ -30,6 +30,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { EventTimeSnapshot } from "../engine/event-time-tracker.ts";
 import type { StateSchema } from "../plan.ts";
 import type { Offset, Range } from "../sources/source.ts";
 import { createFileExclusively, isTemporaryFileName, writeFileAtomically } from "../storage/durable-file.ts";
@@ -78,6 +79,11 @@ export interface CommitEntry {
   eventTimeMax: Record<string, number>;
   /** Per stateful operator id. */
   state: Record<string, StateEntry>;
+  /** Event time per source and partition, and the watermark nodes (`status --explain-time`). */
+  eventTime?: {
+    sources: EventTimeSnapshot;
+    watermarks: { node: string; column: string; delayMicros: number; maxEventTime: number | null }[];
+  };
   timestamp: string;
 }
 

@@ -218,6 +218,11 @@ export class CsvDecoder {
   private readonly rows: RowCollector;
   private readonly converters: CellConverter[];
 
+  /** Records accepted since the last `finish` (rows of the next batch). */
+  get acceptedRows(): number {
+    return this.rows.accepted;
+  }
+
   constructor(
     private readonly schema: Schema,
     options: DecodeOptions,

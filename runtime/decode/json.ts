@@ -372,6 +372,11 @@ export class JsonDecoder {
   private readonly want: Want;
   private readonly converter: RecordConverter;
 
+  /** Records accepted since the last `finish` (rows of the next batch). */
+  get acceptedRows(): number {
+    return this.rows.accepted;
+  }
+
   constructor(schema: Schema, options: DecodeOptions) {
     this.rows = new RowCollector(schema, options);
     this.want = recordWant(schema);

@@ -38,6 +38,11 @@ export class RowCollector {
   private readonly builders: ColumnBuilder[];
   private rejects: RejectedRecord[] = [];
   private length = 0;
+
+  /** Rows accepted since the last `finish`. */
+  get accepted(): number {
+    return this.length;
+  }
   readonly maxRecordBytes: number;
   private readonly now: () => number;
   readonly source: string;

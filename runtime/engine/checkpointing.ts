@@ -22,6 +22,7 @@ import { evolveSnapshot } from "../checkpoint/state-evolution.ts";
 import { claimRun } from "../checkpoint/run-file.ts";
 import { CheckpointStore, type CommitEntry, type OffsetsEntry, type StateEntry } from "../checkpoint/store.ts";
 import type { Dataflow } from "./dataflow.ts";
+import type { EventTimeTracker } from "./event-time-tracker.ts";
 
 /** The program cannot reuse the checkpoint's state; `report` says per operator why and the way out. */
 export class IncompatibleStateError extends Error {
@@ -58,6 +59,7 @@ export async function startFromCheckpoint(options: {
   dropState: ReadonlySet<string>;
   /** This run's id, recorded in `run.json` while it runs. */
   runId: string;
+  eventTime: EventTimeTracker;
 }): Promise<CheckpointStart> {
   const { plan, dataflow } = options;
   const store = await CheckpointStore.open(options.dir, plan.pipeline.name);
@@ -92,6 +94,7 @@ export async function startFromCheckpoint(options: {
       dataflow.restoreState(declared.operatorId, sameLayout ? bytes : evolveSnapshot(bytes, saved.schema, declared));
     }
     dataflow.restoreEventTimeMaxima(commit.eventTimeMax);
+    options.eventTime.restore(commit.eventTime?.sources);
     if (commit.nextWatermark !== null) dataflow.setWatermark(commit.nextWatermark);
     if (offsets.watermark !== null) lastRunWatermark = offsets.watermark;
   }
@@ -109,7 +112,7 @@ export async function startFromCheckpoint(options: {
 }
 
 /** Saves state and writes `commits/N` for a batch whose output every sink has made durable. */
-export async function commitBatch(store: CheckpointStore, plan: PhysicalPlan, dataflow: Dataflow, batchId: number, retainBatches: number): Promise<void> {
+export async function commitBatch(store: CheckpointStore, plan: PhysicalPlan, dataflow: Dataflow, batchId: number, retainBatches: number, eventTime: EventTimeTracker): Promise<void> {
   crashPoint("engine.before-commit");
   const snapshots = dataflow.snapshotState();
   const rows = new Map(dataflow.metrics().map((m) => [m.id, m.metrics.stateRows]));
@@ -125,6 +128,12 @@ export async function commitBatch(store: CheckpointStore, plan: PhysicalPlan, da
     nextWatermark: Number.isFinite(watermark) ? watermark : null,
     eventTimeMax: dataflow.eventTimeMaxima(),
     state,
+    eventTime: {
+      sources: eventTime.snapshot(),
+      watermarks: plan.nodes.flatMap((n) =>
+        n.kind === "watermark" ? [{ node: n.id, column: n.column, delayMicros: n.delayMicros, maxEventTime: dataflow.eventTimeMaxima()[n.id] ?? null }] : [],
+      ),
+    },
     timestamp: new Date().toISOString(),
   };
   await store.writeCommit(commit);

@@ -33,6 +33,7 @@ import type { CheckpointStore } from "../checkpoint/store.ts";
 import { releaseRun, stopRequested } from "../checkpoint/run-file.ts";
 import { commitBatch, startFromCheckpoint } from "./checkpointing.ts";
 import { Dataflow } from "./dataflow.ts";
+import { EventTimeTracker } from "./event-time-tracker.ts";
 import { describeFailure, type Place } from "./failure.ts";
 
 export type Trigger =
@@ -154,9 +155,10 @@ async function runBatches(options: RunOptions): Promise<RunSummary> {
   const dataflow = new Dataflow(plan, options.kernels, options.createOperator, late);
   const checkpointDir = options.checkpoint ?? checkpointOption(plan, options);
   const runId = randomUUID();
+  const eventTime = new EventTimeTracker(plan);
   const checkpoint = checkpointDir === undefined
     ? undefined
-    : await startFromCheckpoint({ dir: checkpointDir, plan, dataflow, cwd: options.cwd, env: options.env, dropState: new Set(options.dropState ?? []), runId });
+    : await startFromCheckpoint({ dir: checkpointDir, plan, dataflow, cwd: options.cwd, env: options.env, dropState: new Set(options.dropState ?? []), runId, eventTime });
   /** True once the run must end after the batch in flight: a signal, or `streamc stop`. */
   const stopping = (): boolean => options.signal?.aborted === true || (checkpointDir !== undefined && stopRequested(checkpointDir));
   if (checkpoint?.evolved && checkpoint.report) log(`${plan.pipeline.name}: the program changed since the checkpoint's last run; its state evolves:\n${checkpoint.report}`);
@@ -248,6 +250,7 @@ async function runBatches(options: RunOptions): Promise<RunSummary> {
       for (const [source, range] of ranges) {
         const result = await source.read(range);
         sourceRows.set(source.id, [result.batch]);
+        eventTime.observe(source.id, result.batch, result.segments, batchId);
         rejects.push(...result.rejects);
         perSource.set(source, result.batch.length);
       }
@@ -278,7 +281,7 @@ async function runBatches(options: RunOptions): Promise<RunSummary> {
 
       dataflow.advanceWatermark();
       const addBatchEnd = performance.now();
-      if (store) await commitBatch(store, plan, dataflow, batchId, retainBatches);
+      if (store) await commitBatch(store, plan, dataflow, batchId, retainBatches, eventTime);
       const triggerExecution = performance.now() - started;
       summary.batches++;
       summary.inputRows += numInputRows;

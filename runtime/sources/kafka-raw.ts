@@ -51,6 +51,11 @@ export class RawRecordDecoder {
   private readonly rows: RowCollector;
   private readonly converters: RawConverter[];
 
+  /** Records accepted since the last `finish` (rows of the next batch). */
+  get acceptedRows(): number {
+    return this.rows.accepted;
+  }
+
   constructor(
     private readonly schema: Schema,
     options: DecodeOptions,

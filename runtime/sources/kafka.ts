@@ -318,15 +318,22 @@ export class KafkaSource implements Source {
     switch (format) {
       case "raw": {
         const decoder = new RawRecordDecoder(this.schema, options);
-        for (const p of partitions) for (const record of records.get(p)!) decoder.record(record, this.options.topic);
-        return decoder.finish();
+        const segments: { partition: string; rows: number }[] = [];
+        for (const p of partitions) {
+          const before = decoder.acceptedRows;
+          for (const record of records.get(p)!) decoder.record(record, this.options.topic);
+          segments.push({ partition: String(p), rows: decoder.acceptedRows - before });
+        }
+        return { ...decoder.finish(), segments };
       }
       case "json":
       case "csv": {
         const decoder = format === "json" ? new JsonDecoder(this.schema, options) : new CsvDecoder(this.schema, options);
         const tombstones: RejectedRecord[] = [];
         const now = options.now ?? wallClockMicros;
+        const segments: { partition: string; rows: number }[] = [];
         for (const p of partitions) {
+          const before = decoder.acceptedRows;
           for (const record of records.get(p)!) {
             const position = { kind: "partition" as const, partition: record.partition, offset: record.offset };
             if (record.value === null) {
@@ -335,8 +342,9 @@ export class KafkaSource implements Source {
               decoder.record(record.value, position);
             }
           }
+          segments.push({ partition: String(p), rows: decoder.acceptedRows - before });
         }
-        return withTombstones(decoder.finish(), tombstones);
+        return { ...withTombstones(decoder.finish(), tombstones), segments };
       }
       default: {
         const unknown: never = format;

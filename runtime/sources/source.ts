@@ -54,6 +54,12 @@ export interface ReadResult {
   batch: Batch;
   /** The records that did not, in the order read. */
   rejects: RejectedRecord[];
+  /**
+   * Where the batch's rows came from, when the source has partitions (Kafka): consecutive runs of
+   * rows, in order, each named by its partition. The engine tracks each partition's newest event
+   * time with it (`streamc status --explain-time`).
+   */
+  segments?: { partition: string; rows: number }[];
 }
 
 export interface Source {
