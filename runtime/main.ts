@@ -178,7 +178,10 @@ export async function runProgram(plan: PhysicalPlan, kernels: KernelModule, argv
       cwd: process.cwd(),
       env: process.env,
       stdout: { write: (text: string) => io.out(text) },
-      log: (line) => errText(line + "\n"),
+      log: (line) => {
+        monitor?.noteLog(line);
+        errText(line + "\n");
+      },
       ...(onProgress ? { progress: onProgress } : {}),
       signal: abort.signal,
     });

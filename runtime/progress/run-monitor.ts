@@ -48,6 +48,12 @@ export interface RunStatus {
   stateOperators: { operatorName: string; numRowsTotal: number; memoryUsedBytes: number }[];
   /** Since this process started, by reason. */
   deadLetters: Partial<Record<RejectReason, number>>;
+  /**
+   * The newest operator-facing log lines (at most 20), oldest first: retries while a broker is
+   * away, rejected records without a dead letter, state evolution. A pipeline that is retrying
+   * shows it here while it waits.
+   */
+  recentLog: { time: string; line: string }[];
 }
 
 export interface RunDescription {
@@ -64,6 +70,7 @@ export class RunMonitor {
   private readonly deadLetters: Partial<Record<RejectReason, number>> = {};
   private batches = 0;
   private state: RunState = "running";
+  private readonly log: { time: string; line: string }[] = [];
   private readonly startedMs: number;
 
   constructor(
@@ -99,6 +106,12 @@ export class RunMonitor {
 
   markStopped(): void {
     this.state = "stopped";
+  }
+
+  /** Keeps an operator-facing log line for `/status` (the newest 20). */
+  noteLog(line: string): void {
+    this.log.push({ time: new Date(this.now()).toISOString(), line });
+    if (this.log.length > 20) this.log.splice(0, this.log.length - 20);
   }
 
   recent(afterBatchId?: number): BatchProgress[] {
@@ -146,6 +159,7 @@ export class RunMonitor {
       }),
       stateOperators: (last?.stateOperators ?? []).map((o) => ({ operatorName: o.operatorName, numRowsTotal: o.numRowsTotal, memoryUsedBytes: o.memoryUsedBytes })),
       deadLetters: { ...this.deadLetters },
+      recentLog: [...this.log],
     };
   }
 }

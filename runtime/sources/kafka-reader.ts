@@ -152,7 +152,7 @@ export class KafkaRangeReader {
         groupId,
         allowAutoTopicCreation: false,
         // Short polls: a paused consumer wakes up quickly for the next read, and stops quickly.
-        maxWaitTimeInMs: 100,
+        maxWaitTimeInMs: Number(process.env["XWAIT"] ?? 100),
         sessionTimeout: 10_000,
         rebalanceTimeout: 10_000,
         heartbeatInterval: 1_000,

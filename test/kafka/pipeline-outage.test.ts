@@ -90,7 +90,7 @@ it("goes on by itself when the broker goes away mid-run and comes back, and its 
   const checkpoint = join(root, "checkpoint");
   const env = { ...process.env, BROKERS: kafkaBrokers(), TOPIC: topic, CHECKPOINT: checkpoint, BIG: join(root, "big"), REVENUE: join(root, "revenue") };
   await produce(topic, orders(0, 20_000));
-  const child = spawn(process.execPath, [bundle], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [bundle, "--http", "0"], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -98,7 +98,19 @@ it("goes on by itself when the broker goes away mid-run and comes back, and its 
     await caughtUp(checkpoint, 20_000, child);
     // The outage: the broker goes away for 4 seconds, while the pipeline polls for more.
     await brokerDown();
-    await new Promise((r) => setTimeout(r, 4_000));
+    // While the broker is away, /status shows the pipeline retrying.
+    const url = /dashboard at (http:\/\/\S+?)\/?,/.exec(stderr)?.[1];
+    expect(url, stderr).toBeDefined();
+    const deadline = Date.now() + 4_000;
+    let retrying: string | undefined;
+    while (!retrying && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      const status = (await (await fetch(`${url}/status`)).json()) as { state: string; recentLog: { line: string }[] };
+      expect(status.state).toBe("running");
+      retrying = status.recentLog.map((l) => l.line).find((l) => /kafka source orders: .*(ECONNREFUSED|Connection error)/.test(l));
+    }
+    expect(retrying, "a retry line in /status while the broker is away").toBeDefined();
+    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
     await brokerUp();
     await produce(topic, orders(20_000, 40_000));
     // A second outage in the middle of reading a backlog.
