@@ -213,7 +213,7 @@ describe("streamc run --http", () => {
       trigger: { kind: "every", intervalMs: 200 },
       checkpoint,
     });
-    expect(Object.keys(status).sort()).toEqual(["batches", "checkpoint", "deadLetters", "lastBatch", "pipeline", "runId", "sources", "startedAt", "state", "stateOperators", "trigger", "uptimeSeconds", "watermark", "watermarkLagSeconds"]);
+    expect(Object.keys(status).sort()).toEqual(["batches", "checkpoint", "deadLetters", "lastBatch", "pipeline", "recentLog", "runId", "sources", "startedAt", "state", "stateOperators", "trigger", "uptimeSeconds", "watermark", "watermarkLagSeconds"]);
     expect(status.batches).toBe(status.lastBatch!.batchId + 1);
     expect(status.uptimeSeconds).toBeGreaterThan(0);
     expect(status.sources).toEqual([
