@@ -297,6 +297,18 @@ if (RESULTS) {
     input,
     ceiling: { description: "bench/kafka/ceiling.ts: kafkajs consumer (default fetch settings), fresh group, eachBatch, JSON.parse of every value; connect to the last message", ...ceilingResult },
     streamc: results,
+    partsDescription: {
+      openMs: "the source's open: admin client, topic check, earliest offsets",
+      planMs: "latest(): the high watermarks, and planning the ranges",
+      fetchMs: "the range reader: starting the consumer (connect, join its group), then fetching every record of the range",
+      decodeMs: "the source's decode: JSON bytes to the schema's columns",
+      readOtherMs: "the rest of read: checking the range against the topic's offsets",
+      operatorsMs: "where + select and the sink's batch: the batch's work minus read and write",
+      sinkWriteMs: "the sink's write: Parquet files and Delta commits (nothing for the kept batches)",
+      checkpointMs: "offsets file before each batch, commit file after",
+      closeMs: "closing the source (final lag commit, leaving the group) and the sink",
+      unaccountedMs: "the run's wall time minus the parts",
+    },
     targetsMissed: missed,
   };
   mkdirSync(dirname(RESULTS), { recursive: true });

@@ -151,8 +151,11 @@ export class KafkaRangeReader {
       const consumer = kafka.consumer({
         groupId,
         allowAutoTopicCreation: false,
-        // Short polls: a paused consumer wakes up quickly for the next read, and stops quickly.
-        maxWaitTimeInMs: Number(process.env["XWAIT"] ?? 100),
+        // Short polls: while every partition is paused (between reads) kafkajs sleeps this long
+        // before it looks again, so it is the delay before each read starts fetching, and before
+        // `close` returns. 20 ms rather than 100: bench:kafka measured 5 reads of 100,000 records
+        // fetching in 868 ms instead of 1,173, and closing in 19 ms instead of 99.
+        maxWaitTimeInMs: 20,
         sessionTimeout: 10_000,
         rebalanceTimeout: 10_000,
         heartbeatInterval: 1_000,
