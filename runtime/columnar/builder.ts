@@ -218,7 +218,9 @@ class VariableBuilder extends BaseBuilder {
 /**
  * Strings, dictionary-encoded when they repeat: values are interned as they arrive, and a column
  * with at most half as many distinct values as rows (and at most `MAX_DICTIONARY` of them) comes
- * out as `Dictionary<Utf8, Int32>`; any other as plain Utf8.
+ * out as `Dictionary<Utf8, Int32>`; any other as plain Utf8. Interning stops early (after
+ * `DICTIONARY_SAMPLE` rows) for a column whose values are mostly distinct so far: it comes out
+ * plain.
  */
 class StringBuilder extends BaseBuilder {
   private readonly plain: VariableBuilder;
@@ -235,7 +237,10 @@ class StringBuilder extends BaseBuilder {
     if (!this.interned) return;
     let index = this.interned.get(value);
     if (index === undefined) {
-      if (this.interned.size >= MAX_DICTIONARY) {
+      // Give up as soon as the column cannot come out encoded: too many values, or, once it has
+      // seen `DICTIONARY_SAMPLE` rows, more than half of them distinct (ids, free text), so that a
+      // high-cardinality column does not pay for interning a whole batch.
+      if (this.interned.size >= MAX_DICTIONARY || (this.length >= DICTIONARY_SAMPLE && (this.interned.size + 1) * 2 > this.length + 1)) {
         this.interned = undefined;
         return;
       }
@@ -267,6 +272,9 @@ class StringBuilder extends BaseBuilder {
 
 /** The most distinct values a dictionary-encoded string column holds. */
 export const MAX_DICTIONARY = 65_536;
+
+/** Rows a string column is interned for before it may give up for having mostly distinct values. */
+export const DICTIONARY_SAMPLE = 1024;
 
 class ListBuilder extends BaseBuilder {
   private offsets = new Int32Array(129);
