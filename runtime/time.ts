@@ -12,6 +12,59 @@ const isoTimestamp =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 
 export function parseTimestampMicros(text: string): number | undefined {
+  const common = parseCommonTimestamp(text);
+  return common === NOT_COMMON ? parseAnyTimestamp(text) : common;
+}
+
+const NOT_COMMON = -0.5;
+
+/** Reads the decimal digits of `text` at [from, to), or -1 when one is not a digit. */
+function digits(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * The form records almost always use, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, read without a regular
+ * expression or substrings (a hot path of decoding); `NOT_COMMON` sends any other text to
+ * `parseAnyTimestamp`, which accepts the same strings, so the result is the same either way.
+ */
+function parseCommonTimestamp(text: string): number | undefined {
+  const n = text.length;
+  if (n < 20 || n > 30) return NOT_COMMON;
+  const last = text.charCodeAt(n - 1);
+  if (last !== 90 /* Z */ && last !== 122 /* z */) return NOT_COMMON;
+  const t = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (t !== 84 && t !== 32) || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NOT_COMMON;
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 5, 7);
+  const d = digits(text, 8, 10);
+  const h = digits(text, 11, 13);
+  const mi = digits(text, 14, 16);
+  const sec = digits(text, 17, 19);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return NOT_COMMON;
+  let micros = 0;
+  if (n > 20) {
+    // `.` and 1 to 9 fraction digits, of which the first 6 count.
+    const fractionDigits = n - 21;
+    if (text.charCodeAt(19) !== 46 || fractionDigits < 1 || fractionDigits > 9) return NOT_COMMON;
+    const kept = Math.min(fractionDigits, 6);
+    const f = digits(text, 20, 20 + kept);
+    if (f < 0 || (fractionDigits > 6 && digits(text, 26, n - 1) < 0)) return NOT_COMMON;
+    micros = f * 10 ** (6 - kept);
+  } else if (text.charCodeAt(19) !== 90 && text.charCodeAt(19) !== 122) return NOT_COMMON;
+  const days = civilDays(y, mo, d);
+  if (days === undefined || h > 23 || mi > 59 || sec > 59) return undefined;
+  return (days * 86_400 + h * 3_600 + mi * 60 + sec) * 1_000_000 + micros;
+}
+
+/** Every accepted form, through the regular expression. */
+export function parseAnyTimestamp(text: string): number | undefined {
   const m = isoTimestamp.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h = "0", mi = "0", s = "0", fraction = "", zone] = m;
