@@ -182,6 +182,25 @@ class DecimalBuilder extends BaseBuilder {
 }
 
 /** string (UTF-8) and bytes: offsets into one growing byte buffer. */
+/**
+ * Writes `text` as UTF-8 into `bytes` at `at` (room for 3 bytes a UTF-16 unit is there) and
+ * returns the end. Short ASCII text, what most columns hold, is copied unit by unit: no subarray
+ * and no encoder call per value; anything else goes through `TextEncoder.encodeInto`.
+ */
+function writeUtf8(text: string, bytes: Uint8Array, at: number): number {
+  const n = text.length;
+  if (n <= 64) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      bytes[at + i] = c;
+    }
+    if (i === n) return at + n;
+  }
+  return at + utf8Encoder.encodeInto(text, bytes.subarray(at)).written;
+}
+
 class VariableBuilder extends BaseBuilder {
   private offsets = new Int32Array(129);
   private bytes = new Uint8Array(1024);
@@ -191,7 +210,7 @@ class VariableBuilder extends BaseBuilder {
     if (typeof value === "string") {
       // Each UTF-16 unit takes at most 3 UTF-8 bytes.
       this.bytes = grow(this.bytes, this.end + value.length * 3);
-      this.end += utf8Encoder.encodeInto(value, this.bytes.subarray(this.end)).written;
+      this.end = writeUtf8(value, this.bytes, this.end);
     } else if (value instanceof Uint8Array) {
       this.bytes = grow(this.bytes, this.end + value.length);
       this.bytes.set(value, this.end);
