@@ -29,15 +29,17 @@ import { columnBuilder } from "../columnar/builder.ts";
 import { cellReader, isValid } from "../columnar/read.ts";
 import type { CellValue } from "../columnar/values.ts";
 import { formatField, sameType } from "../data-type.ts";
-import { nullColumn, nullStructColumn, readStateIPC, writeStateIPC } from "../operators/state-ipc.ts";
+import { DEDUP_SNAPSHOT_TAG } from "../operators/dedup.ts";
+import { JOIN_SNAPSHOT_TAG } from "../operators/join.ts";
+import { AGGREGATE_SNAPSHOT_META, AGGREGATE_SNAPSHOT_TAG, type AggregateSnapshotMeta } from "../operators/aggregate.ts";
+import { nullColumn, nullStructColumn, readStateIPC, STATE_TAG, writeStateIPC } from "../operators/state-ipc.ts";
 import { aggregateFunctions } from "../../stdlib/aggregate-functions.ts";
 import { stateTypeConvertible } from "./compat.ts";
 
-const STATE_TAG = "streamc.state";
-const AGGREGATE_TAG = "aggregate/1";
-const AGGREGATE_META = "streamc.aggregate";
-const DEDUP_TAG = "dedup/1";
-const JOIN_TAG = "join/1";
+const AGGREGATE_TAG = AGGREGATE_SNAPSHOT_TAG;
+const AGGREGATE_META = AGGREGATE_SNAPSHOT_META;
+const DEDUP_TAG = DEDUP_SNAPSHOT_TAG;
+const JOIN_TAG = JOIN_SNAPSHOT_TAG;
 const TIMESTAMP: DataType = { kind: "timestamp" };
 
 export function evolveSnapshot(bytes: Uint8Array, old: StateSchema, next: StateSchema): Uint8Array {
@@ -71,14 +73,7 @@ function unknownSemantics(semantics: never): never {
 
 // ---- aggregates -----------------------------------------------------------------------------------------
 
-interface AggregateMeta {
-  watermark: number | null;
-  rowsSeen: number;
-  dropped: number;
-  next: number;
-  free: string;
-  calls: { fn: string; args: string[] }[];
-}
+type AggregateMeta = AggregateSnapshotMeta;
 
 type AggregateSemantics = Extract<StateSemantics, { kind: "aggregate" }>;
 

@@ -183,17 +183,23 @@ class Parser {
           slots[index] = value === undefined ? null : value;
           guess = index + 1;
         }
-        this.space();
-        const c = this.text.charCodeAt(this.pos);
-        this.pos++;
-        if (c === 44 /* , */) continue;
-        if (c === 125 /* } */) break;
-        this.pos--;
-        throw this.unexpected();
+        if (this.nextMember()) continue;
+        break;
       }
     }
     this.depth--;
     return true;
+  }
+
+  /** After an object member: true past a `,` (another member follows), false past the closing `}`; anything else throws. */
+  private nextMember(): boolean {
+    this.space();
+    const c = this.text.charCodeAt(this.pos);
+    this.pos++;
+    if (c === 44 /* , */) return true;
+    if (c === 125 /* } */) return false;
+    this.pos--;
+    throw this.unexpected();
   }
 
   /** At a key's opening quote: reads the key and returns its field's index, or -1 for a key the schema does not name. */
@@ -245,13 +251,8 @@ class Parser {
         const child = want.kind === "struct" ? (want.fields.get(key) ?? SKIP) : want.kind === "map" ? want.value : SKIP;
         const value = this.value(child);
         if (out && child !== SKIP) out.set(key, value === undefined ? null : value);
-        this.space();
-        const c = this.text.charCodeAt(this.pos);
-        this.pos++;
-        if (c === 44 /* , */) continue;
-        if (c === 125 /* } */) break;
-        this.pos--;
-        throw this.unexpected();
+        if (this.nextMember()) continue;
+        break;
       }
     }
     this.depth--;

@@ -125,8 +125,12 @@ function placesOf(options: RunOptions): Place[] {
       // An unresolvable target failed the run before anything was written.
     }
   };
-  if (options.checkpoint) places.push({ what: "the checkpoint", dir: options.checkpoint, setting: "--checkpoint" });
-  else if (plan.pipeline.options["checkpoint"]?.kind === "string") add("the checkpoint", plan.pipeline.options["checkpoint"].value, "the pipeline's checkpoint option");
+  try {
+    const checkpoint = checkpointDirOf(plan, options.checkpoint, cwd, env);
+    if (checkpoint) places.push({ what: "the checkpoint", dir: checkpoint, setting: options.checkpoint ? "--checkpoint" : "the pipeline's checkpoint option" });
+  } catch {
+    // An unresolvable checkpoint failed the run before anything was written.
+  }
   for (const sink of plan.sinks) if (sink.connector === "table" || sink.connector === "files") add(`${sink.connector} sink ${sink.id}`, sink.target, `the target of sink ${sink.id}`);
   const deadletter = plan.pipeline.options["deadletter"];
   if (deadletter?.kind === "connector") add("the dead letter", deadletter.target, "the pipeline's deadletter option");
@@ -135,7 +139,7 @@ function placesOf(options: RunOptions): Place[] {
 
 async function runBatches(options: RunOptions): Promise<RunSummary> {
   const { plan } = options;
-  const trigger = options.trigger ?? triggerOf(plan);
+  const trigger = effectiveTrigger(plan, options.trigger);
   const lookupSources = new Set(plan.nodes.flatMap((n) => (n.kind === "join" && n.mode === "lookup" ? [n.inputs[1]!] : [])));
   const dropLate = plan.pipeline.options["late"]?.kind === "word" && plan.pipeline.options["late"].word === "drop";
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
@@ -153,7 +157,7 @@ async function runBatches(options: RunOptions): Promise<RunSummary> {
     },
   };
   const dataflow = new Dataflow(plan, options.kernels, options.createOperator, late);
-  const checkpointDir = options.checkpoint ?? checkpointOption(plan, options);
+  const checkpointDir = checkpointDirOf(plan, options.checkpoint, options.cwd, options.env);
   const runId = randomUUID();
   const eventTime = new EventTimeTracker(plan);
   const checkpoint = checkpointDir === undefined
@@ -338,12 +342,17 @@ async function runBatches(options: RunOptions): Promise<RunSummary> {
   return summary;
 }
 
-/** The pipeline's `checkpoint` option, resolved against the working directory. */
-function checkpointOption(plan: PhysicalPlan, options: RunOptions): string | undefined {
+/**
+ * The checkpoint directory a run uses: `override` (`--checkpoint`), else the pipeline's
+ * `checkpoint` option resolved against `cwd`; undefined without either. Throws for an `env(...)`
+ * that is unset and has no default.
+ */
+export function checkpointDirOf(plan: PhysicalPlan, override: string | undefined, cwd: string, env: Environment): string | undefined {
+  if (override !== undefined) return override;
   const option = plan.pipeline.options["checkpoint"];
   if (option === undefined) return undefined;
   if (option.kind !== "string") throw new Error(`option checkpoint: expected a path, the plan has ${option.kind}`);
-  return resolvePath(option.value, options.cwd, options.env);
+  return resolvePath(option.value, cwd, env);
 }
 
 function integerOption(plan: PhysicalPlan, name: string): number | undefined {
@@ -351,7 +360,9 @@ function integerOption(plan: PhysicalPlan, name: string): number | undefined {
   return option?.kind === "integer" ? option.value : undefined;
 }
 
-function triggerOf(plan: PhysicalPlan): Trigger {
+/** The trigger a run uses: `override` (`--trigger`), else the pipeline's `trigger` option; batches back to back without either. */
+export function effectiveTrigger(plan: PhysicalPlan, override: Trigger | undefined): Trigger {
+  if (override) return override;
   const option = plan.pipeline.options["trigger"];
   if (option?.kind === "every") return { kind: "every", micros: option.micros };
   if (option?.kind === "word" && (option.word === "once" || option.word === "available_now")) return { kind: option.word };

@@ -42,15 +42,30 @@ import type { Accumulator } from "../../stdlib/aggregate-accumulators.ts";
 import { int64Words } from "../../stdlib/aggregate-accumulators.ts";
 import { aggregateFunctions } from "../../stdlib/aggregate-functions.ts";
 import { formatField } from "../data-type.ts";
+import { STATE_TAG } from "./state-ipc.ts";
 import type { Emit, Operator, OperatorContext, OperatorMetrics } from "./operator.ts";
 import { GroupTable, IdAllocator, KeyCodec } from "./aggregate-groups.ts";
 import { SessionWindows, assignSlidingWindows } from "./window-assign.ts";
 
 export type AggregateNode = Extract<NodeSpec, { kind: "aggregate" }>;
 
-const TAG = "aggregate/1";
-const STATE_TAG = "streamc.state";
-const META = "streamc.aggregate";
+/** An aggregate snapshot's layout tag, and the schema metadata key of its `AggregateSnapshotMeta`. */
+export const AGGREGATE_SNAPSHOT_TAG = "aggregate/1";
+export const AGGREGATE_SNAPSHOT_META = "streamc.aggregate";
+const TAG = AGGREGATE_SNAPSHOT_TAG;
+const META = AGGREGATE_SNAPSHOT_META;
+
+/** What an aggregate snapshot records besides its columns (JSON in the schema's metadata). */
+export interface AggregateSnapshotMeta {
+  watermark: number | null;
+  rowsSeen: number;
+  dropped: number;
+  next: number;
+  /** The group id allocator's free list, Int32 little-endian, base64. */
+  free: string;
+  /** Each call's function and argument types, by position. */
+  calls: { fn: string; args: string[] }[];
+}
 const TWO_32 = 4294967296;
 const TIMESTAMP_FIELD = (name: string): Field => ({ name, type: { kind: "timestamp" }, nullable: false });
 
@@ -527,14 +542,7 @@ class AggregateOperator implements Operator {
     const table = arrow.tableFromIPC(bytes);
     const tag = table.schema.metadata.get(STATE_TAG);
     if (tag !== TAG) throw new Error(`${this.node.id}: state snapshot is ${tag ?? "untagged"}, expected ${TAG}`);
-    const meta = JSON.parse(table.schema.metadata.get(META) ?? "{}") as {
-      watermark: number | null;
-      rowsSeen: number;
-      dropped: number;
-      next: number;
-      free: string;
-      calls: { fn: string; args: string[] }[];
-    };
+    const meta = JSON.parse(table.schema.metadata.get(META) ?? "{}") as AggregateSnapshotMeta;
     // Which of this node's calls the snapshot holds state for.
     const restored = this.node.calls.map((call, i) => {
       const saved = meta.calls[i];

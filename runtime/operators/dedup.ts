@@ -32,7 +32,9 @@ import { type Key, keyReader } from "./key-hash.ts";
 import { RowStore } from "./row-store.ts";
 import { readStateIPC, structColumn, structFields, writeStateIPC } from "./state-ipc.ts";
 
-const TAG = "dedup/1";
+/** This operator's snapshot layout tag (state-ipc.ts). */
+export const DEDUP_SNAPSHOT_TAG = "dedup/1";
+const TAG = DEDUP_SNAPSHOT_TAG;
 const TIMESTAMP = { kind: "timestamp" } as const;
 
 export function createDedupOperator(node: Extract<NodeSpec, { kind: "dedup" }>, ctx: OperatorContext): Operator {

@@ -54,7 +54,9 @@ import { kernelAt } from "./stateless.ts";
 
 type JoinNode = Extract<NodeSpec, { kind: "join" }>;
 
-const TAG = "join/1";
+/** This operator's snapshot layout tag (state-ipc.ts). */
+export const JOIN_SNAPSHOT_TAG = "join/1";
+const TAG = JOIN_SNAPSHOT_TAG;
 /** Candidate pairs evaluated by `on` at a time. */
 const CHUNK = 65_536;
 

@@ -14,7 +14,8 @@ import type { Batch } from "../columnar/batch.ts";
 import { columnBuilder } from "../columnar/builder.ts";
 import { plainBatch } from "../columnar/batch-ops.ts";
 
-const STATE_TAG = "streamc.state";
+/** The schema metadata key that names a snapshot's layout (`aggregate/1`, `dedup/1`, `join/1`). */
+export const STATE_TAG = "streamc.state";
 
 /** A column of `length` nulls of `field`'s type. */
 export function nullColumn(field: Field, length: number): arrow.Data {

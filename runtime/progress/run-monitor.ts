@@ -10,10 +10,10 @@
  * snapshot (`RunStatus`) for `GET /status`. Nothing here blocks or throws while the run goes on.
  */
 import { stopRequested } from "../checkpoint/run-file.ts";
-import type { BatchProgress, Trigger } from "../engine/pipeline.ts";
+import { checkpointDirOf, effectiveTrigger, type BatchProgress, type Trigger } from "../engine/pipeline.ts";
 import type { PhysicalPlan } from "../plan.ts";
 import type { RejectReason } from "../deadletter.ts";
-import { resolvePath, type Environment } from "../sources/settings.ts";
+import type { Environment } from "../sources/settings.ts";
 import type { Offset } from "../sources/source.ts";
 import { BatchRateTracker, watermarkLagSeconds, type BatchRates } from "./derived-figures.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
@@ -164,27 +164,13 @@ export class RunMonitor {
   }
 }
 
-/**
- * The trigger a run uses: the `--trigger` option, else the pipeline's `trigger` option, else
- * batches back to back. Mirrors the engine's choice (runtime/engine/pipeline.ts).
- */
-export function effectiveTrigger(plan: PhysicalPlan, override: Trigger | undefined): Trigger {
-  if (override) return override;
-  const option = plan.pipeline.options["trigger"];
-  if (option?.kind === "every") return { kind: "every", micros: option.micros };
-  if (option?.kind === "word" && (option.word === "once" || option.word === "available_now")) return { kind: option.word };
-  return { kind: "continuous" };
-}
+export { effectiveTrigger };
 
-/** The checkpoint directory a run uses: `--checkpoint`, else the pipeline's `checkpoint` option (resolved as the engine does). */
+/** The checkpoint directory a run uses (pipeline.ts `checkpointDirOf`); undefined when it cannot be resolved: the engine reports that when it starts. */
 export function effectiveCheckpoint(plan: PhysicalPlan, override: string | undefined, cwd: string, env: Environment): string | undefined {
-  if (override !== undefined) return override;
-  const option = plan.pipeline.options["checkpoint"];
-  if (option?.kind !== "string") return undefined;
   try {
-    return resolvePath(option.value, cwd, env);
+    return checkpointDirOf(plan, override, cwd, env);
   } catch {
-    // An unset env(...) without a default: the engine reports it when it starts.
     return undefined;
   }
 }
