@@ -12,12 +12,11 @@
  *   and `commits/N`, and between a temporary file and its link into place.
  * At least 30 kills (`CHAOS_KILLS=N` for more); every named point must have been hit.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../bin/streamc.ts";
+import { compileBundle, runBundle } from "../support/bundle-process.ts";
 import { readTable } from "../../runtime/table/read-table.ts";
 import { snapshot } from "../../runtime/table/delta-log.ts";
 import { duckRows } from "../support/duckdb.ts";
@@ -87,33 +86,15 @@ beforeAll(async () => {
       .replaceAll(`table "OUT/large"`, `table env("LARGE", "")`)
       .replaceAll(`table "OUT/revenue"`, `table env("REVENUE", "")`),
   );
-  let err = "";
-  const code = await main(["compile", file, "-o", join(root, "build")], { out: () => {}, err: (t) => (err += t) });
-  expect(code, err).toBe(0);
+  await compileBundle(file, join(root, "build"));
 }, 120_000);
 
 function environment(out: string, inDir: string): NodeJS.ProcessEnv {
   return { ...process.env, CHECKPOINT: join(out, "checkpoint"), DEAD: join(out, "dead"), IN: inDir, LARGE: join(out, "large"), REVENUE: join(out, "revenue") };
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-function runBundle(env: NodeJS.ProcessEnv, killAfterMs?: number): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, "--trigger", "available_now"], { env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+function runPipeline(env: NodeJS.ProcessEnv, killAfterMs?: number) {
+  return runBundle(bundle, ["--trigger", "available_now"], env, killAfterMs);
 }
 
 function tableRows(path: string): string[] {
@@ -138,7 +119,7 @@ it(`loses and duplicates nothing across ${KILLS} SIGKILLs`, async () => {
   mkdirSync(referenceIn);
   for (let f = 0; f < TOTAL_FILES; f++) addInput(referenceIn, f);
   const referenceOut = join(root, "reference");
-  const reference = await runBundle(environment(referenceOut, referenceIn));
+  const reference = await runPipeline(environment(referenceOut, referenceIn));
   expect(reference.code, reference.stderr).toBe(0);
 
   // The run that is killed again and again while its input grows.
@@ -156,8 +137,8 @@ it(`loses and duplicates nothing across ${KILLS} SIGKILLs`, async () => {
     // Every other restart dies at a named point, taking the points in turn; the rest at a random instant.
     const point = attempts % 2 === 0 ? CRASH_POINTS[(attempts / 2) % CRASH_POINTS.length] : undefined;
     const exit = point
-      ? await runBundle({ ...env, STREAMC_CRASH_AT: `${point}@${1 + Math.floor(random() * 2)}` })
-      : await runBundle(env, 60 + Math.floor(random() * 700));
+      ? await runPipeline({ ...env, STREAMC_CRASH_AT: `${point}@${1 + Math.floor(random() * 2)}` })
+      : await runPipeline(env, 60 + Math.floor(random() * 700));
     if (process.env["CHAOS_TRACE"]) {
       const commits = (() => { try { return readdirSync(join(out, "checkpoint", "commits")).length; } catch { return 0; } })();
       console.log(`attempt ${attempts} ${point ?? "timer"} -> ${exit.signal ?? exit.code}, commits ${commits}`);
@@ -171,7 +152,7 @@ it(`loses and duplicates nothing across ${KILLS} SIGKILLs`, async () => {
     }
   }
   while (added < TOTAL_FILES) addInput(input, added++);
-  const last = await runBundle(env);
+  const last = await runPipeline(env);
   expect(last.code, last.stderr).toBe(0);
 
   expect(kills).toBeGreaterThanOrEqual(KILLS);

@@ -8,12 +8,11 @@
  *   table exactly DuckDB's answer over them (no order is late: disorder stays under the delay);
  * - the dead letter holds exactly the broken records, each with its reason, partition and offset.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../bin/streamc.ts";
+import { compileBundle, runBundle } from "../support/bundle-process.ts";
 import { readTable } from "../../runtime/table/read-table.ts";
 import { duckRows } from "../support/duckdb.ts";
 import { consumeAll, createTopic, kafkaBrokers, produce, type TestMessage, uniqueTopic } from "../support/kafka.ts";
@@ -85,22 +84,11 @@ sink revenue -> table env("REVENUE", "") { partition_by = [country] }
 sink orders -> table env("ALL", "")
 `,
   );
-  let err = "";
-  expect(await main(["compile", file, "-o", join(root, "build")], { out: () => {}, err: (t) => (err += t) }), err).toBe(0);
+  await compileBundle(file, join(root, "build"));
 }, 120_000);
 
-function runBundle(env: NodeJS.ProcessEnv, killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, "--trigger", "available_now"], { env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+function runPipeline(env: NodeJS.ProcessEnv, killAfterMs?: number) {
+  return runBundle(bundle, ["--trigger", "available_now"], env, killAfterMs);
 }
 
 it(`reads ${ORDERS} orders exactly once across ${KILLS} SIGKILLs, and dead-letters exactly the broken ones`, async () => {
@@ -136,8 +124,8 @@ it(`reads ${ORDERS} orders exactly once across ${KILLS} SIGKILLs, and dead-lette
     // Every other restart dies at a named point (runtime/fault.ts) on its K-th visit, the rest at a random instant.
     const point = attempts % 2 === 0 ? CRASH_POINTS[(attempts / 2) % CRASH_POINTS.length]! : undefined;
     const exit = point
-      ? await runBundle({ ...env, STREAMC_CRASH_AT: `${point}@${1 + Math.floor(dice() * 3)}` })
-      : await runBundle(env, 100 + Math.floor(dice() * 900));
+      ? await runPipeline({ ...env, STREAMC_CRASH_AT: `${point}@${1 + Math.floor(dice() * 3)}` })
+      : await runPipeline(env, 100 + Math.floor(dice() * 900));
     if (process.env["CHAOS_TRACE"]) {
       const commits = (() => { try { return readdirSync(join(root, "checkpoint", "commits")).length; } catch { return 0; } })();
       console.log(`restart ${attempts} -> ${exit.signal ?? exit.code}, commits ${commits}, produced ${produced}`);
@@ -150,7 +138,7 @@ it(`reads ${ORDERS} orders exactly once across ${KILLS} SIGKILLs, and dead-lette
     }
   }
   if (produced < ORDERS) await produce(topic, messages.slice(produced));
-  const last = await runBundle(env);
+  const last = await runPipeline(env);
   expect(last.code, last.stderr).toBe(0);
 
   // What the topic holds, classified by construction.

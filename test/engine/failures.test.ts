@@ -7,13 +7,14 @@
  * Permission denied needs a user that the file modes stop: as root (the CI machine) the bundle runs
  * as `nobody`; otherwise as the current user. A full disk is a 1 MiB tmpfs, which needs root.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../bin/streamc.ts";
+import { compileBundle, startBundle } from "../support/bundle-process.ts";
 
 const root = mkdtempSync(join(tmpdir(), "streamc-failures-"));
 const mounts: string[] = [];
@@ -43,22 +44,13 @@ stream kept = events | select id, note
 sink kept -> table env("OUT", "")
 `,
   );
-  let err = "";
-  expect(await main(["compile", file, "-o", join(root, "build")], { out: () => {}, err: (t) => (err += t) }), err).toBe(0);
+  await compileBundle(file, join(root, "build"));
   chmodSync(join(root, "build"), 0o755);
 }, 120_000);
 
-function run(checkpoint: string, table: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bundle, "--trigger", "available_now"], {
-      env: { ...process.env, CHECKPOINT: checkpoint, IN: input, OUT: table },
-      stdio: ["ignore", "ignore", "pipe"],
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stderr }));
-  });
+function run(checkpoint: string, table: string) {
+  const env = { ...process.env, CHECKPOINT: checkpoint, IN: input, OUT: table };
+  return startBundle(bundle, ["--trigger", "available_now"], env, asRoot ? { uid: 65534, gid: 65534 } : undefined).exited;
 }
 
 /** A directory the pipeline's user may write. */

@@ -4,12 +4,12 @@
  * batches; a second SIGTERM stops at once; a restart continues with no gap and no duplicate.
  * The pipeline runs as a compiled bundle in a child process, as in production.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../bin/streamc.ts";
+import { compileBundle, startBundle } from "../support/bundle-process.ts";
 import { snapshot } from "../../runtime/table/delta-log.ts";
 import { duckRows } from "../support/duckdb.ts";
 
@@ -40,19 +40,11 @@ stream kept = events | where value >= 100 | select id, kind, value
 sink kept -> table env("OUT", "")
 `,
   );
-  let err = "";
-  expect(await main(["compile", file, "-o", join(root, "build")], { out: () => {}, err: (t) => (err += t) }), err).toBe(0);
+  await compileBundle(file, join(root, "build"));
 }, 120_000);
 
-function start(dir: string, ...args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [bundle, ...args], {
-    env: { ...process.env, CHECKPOINT: join(dir, "checkpoint"), IN: input, OUT: join(dir, "table") },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stderr })));
-  return { child, exited };
+function start(dir: string, ...args: string[]) {
+  return startBundle(bundle, args, { ...process.env, CHECKPOINT: join(dir, "checkpoint"), IN: input, OUT: join(dir, "table") });
 }
 
 const batches = (dir: string, kind: "offsets" | "commits") => (existsSync(join(dir, "checkpoint", kind)) ? readdirSync(join(dir, "checkpoint", kind)).filter((n) => n.endsWith(".json")).length : 0);

@@ -4,12 +4,12 @@
  * each exactly once. The pipeline runs as a compiled bundle in a child process, as in production,
  * against a broker of this file's own.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { main } from "../../bin/streamc.ts";
+import { compileBundle, startBundle } from "../support/bundle-process.ts";
 import { readTable } from "../../runtime/table/read-table.ts";
 import { duckRows } from "../support/duckdb.ts";
 import { brokerDown, brokerUp, createTopic, kafkaBrokers, produce, type TestMessage, uniqueTopic, useOwnBroker } from "../support/kafka.ts";
@@ -39,8 +39,7 @@ sink big -> table env("BIG", "")
 sink revenue -> table env("REVENUE", "")
 `,
   );
-  let err = "";
-  expect(await main(["compile", file, "-o", join(root, "build")], { out: () => {}, err: (t) => (err += t) }), err).toBe(0);
+  await compileBundle(file, join(root, "build"));
 }, 120_000);
 
 function orders(from: number, to: number): TestMessage[] {
@@ -90,10 +89,11 @@ it("goes on by itself when the broker goes away mid-run and comes back, and its 
   const checkpoint = join(root, "checkpoint");
   const env = { ...process.env, BROKERS: kafkaBrokers(), TOPIC: topic, CHECKPOINT: checkpoint, BIG: join(root, "big"), REVENUE: join(root, "revenue") };
   await produce(topic, orders(0, 20_000));
-  const child = spawn(process.execPath, [bundle, "--http", "0"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const run = startBundle(bundle, ["--http", "0"], env);
+  const child = run.child;
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = run.exited.then((exit) => exit.code);
   try {
     await caughtUp(checkpoint, 20_000, child);
     // The outage: the broker goes away for 4 seconds, while the pipeline polls for more.
