@@ -39,7 +39,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import {
   BATCH_EVENT_TIME,
@@ -57,7 +57,7 @@ import {
   setAsideOverhead,
   writeOverheadInput,
 } from "./checkpoint/overhead.ts";
-import { type Contestant, exposeGc, measureInterleaved, median, round, RUNS, settle, type Timing, WARMUPS } from "./checkpoint/measure.ts";
+import { type Contestant, exposeGc, machineInfo, measureInterleaved, median, printTable, round, RUNS, settle, type Timing, WARMUPS } from "./checkpoint/measure.ts";
 import { directoryBytes, openDuck } from "./checkpoint/support.ts";
 import {
   arrowBytes,
@@ -318,13 +318,6 @@ try {
 
 // ---- the report ------------------------------------------------------------------------------------
 
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
-  console.log(line(rows[0]!));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows.slice(1)) console.log(line(row));
-}
 
 console.log(`\n${cpus()[0]?.model ?? "unknown cpu"} (${cpus().length} cores), node ${process.version}, ${filesystem}, median of ${RUNS} runs after ${WARMUPS} warm-up${WARMUPS === 1 ? "" : "s"}\n`);
 const ms = (n: number) => n.toFixed(2);
@@ -387,15 +380,7 @@ if (RESULTS) {
   const json = {
     benchmark: "checkpoint",
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGB: round(totalmem() / 2 ** 30, 1),
-      platform: platform(),
-      release: release(),
-      filesystem,
-      loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((l) => round(l, 2)) },
-    },
+    machine: { ...machineInfo(loadAtStart), filesystem },
     node: process.version,
     duckdb: duckVersion,
     runs: RUNS,

@@ -31,9 +31,9 @@
  * `BENCH_PROFILE=DIR` profiles more streamc runs (DIR/kafka-VARIANT.cpuprofile, summarised).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { type Contestant, exposeGc, measureInterleaved, median, round, RUNS, settle, type Timing, WARMUPS } from "./checkpoint/measure.ts";
+import { type Contestant, exposeGc, machineInfo, measureInterleaved, median, printTable, round, RUNS, settle, type Timing, WARMUPS } from "./checkpoint/measure.ts";
 import { openDuck } from "./checkpoint/support.ts";
 import { createOrdersTopic, highWatermarks, openBroker, produceOrders } from "./kafka/broker.ts";
 import { type CeilingRun, readCeiling } from "./kafka/ceiling.ts";
@@ -233,13 +233,6 @@ try {
 
 // ---- the report ------------------------------------------------------------------------------------
 
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
-  console.log(line(rows[0]!));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows.slice(1)) console.log(line(row));
-}
 
 const rate = (n: number) => `${(n / 1e6).toFixed(3)}M`;
 console.log(`\n${cpus()[0]?.model ?? "unknown cpu"} (${cpus().length} cores), node ${process.version}, ${broker.kind}, median of ${RUNS} runs after ${WARMUPS} warm-up${WARMUPS === 1 ? "" : "s"}\n`);
@@ -278,14 +271,7 @@ if (RESULTS) {
   const json = {
     benchmark: "kafka",
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGB: round(totalmem() / 2 ** 30, 1),
-      platform: platform(),
-      release: release(),
-      loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((l) => round(l, 2)) },
-    },
+    machine: { ...machineInfo(loadAtStart) },
     node: process.version,
     duckdb: duckVersion,
     broker: broker.kind,

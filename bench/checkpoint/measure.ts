@@ -13,6 +13,7 @@
  * and returns per contestant the median wall time, every timed run's time in round order and the
  * median GC pause share. `count` is what the per-second rate counts (rows).
  */
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { PerformanceObserver } from "node:perf_hooks";
 
 export const RUNS = Math.max(5, Number(process.env["BENCH_RUNS"] ?? 5));
@@ -101,4 +102,25 @@ const round2 = (value: number) => round(value, 2);
 export async function settle(): Promise<void> {
   await tick();
   gc?.();
+}
+
+/** The machine a result was measured on, for the results file; `loadAtStart` is `loadavg()` read when the run began. */
+export function machineInfo(loadAtStart: readonly number[]): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGB: round(totalmem() / 2 ** 30, 1),
+    platform: platform(),
+    release: release(),
+    loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((l) => round(l, 2)) },
+  };
+}
+
+/** Prints rows as a table: the first is the header, the first column left-aligned, the others right-aligned. */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  console.log(line(rows[0]!));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of rows.slice(1)) console.log(line(row));
 }
