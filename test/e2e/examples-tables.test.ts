@@ -10,13 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadKernelModule } from "../../compiler/bundle.ts";
-import type { DataType, PhysicalPlan, Schema, Settings } from "../../runtime/plan.ts";
+import type { PhysicalPlan, Schema, Settings } from "../../runtime/plan.ts";
 import { runPipeline } from "../../runtime/engine/pipeline.ts";
 import { createOperator } from "../../runtime/operators/registry.ts";
 import { deadLetterSchema } from "../../runtime/deadletter.ts";
 import { latestVersion } from "../../runtime/table/delta-log.ts";
 import { readTable } from "../../runtime/table/read-table.ts";
-import { type Canon, canonRow, compileFile, ROOT, rewritePlan, runPlan } from "./harness.ts";
+import { canonRow, canonTableCell, compileFile, ROOT, rewritePlan, runPlan } from "./harness.ts";
 
 const EXAMPLES = ["ad-attribution", "dedup-retries", "orders-etl", "sessions"];
 const root = mkdtempSync(join(tmpdir(), "streamc-example-tables-"));
@@ -35,26 +35,6 @@ function withTablesIn(plan: PhysicalPlan, dir: string): PhysicalPlan {
   return { ...plan, sinks, pipeline: { ...plan.pipeline, options } };
 }
 
-/** A value read back from a table, in the harness's canonical form (see canonCell). */
-function canonTableCell(type: DataType, value: unknown): Canon {
-  if (value === null || value === undefined) return null;
-  switch (type.kind) {
-    case "decimal":
-      return String(value);
-    case "bytes":
-      return Buffer.from(value as Uint8Array).toString("base64");
-    case "list":
-      return (value as unknown[]).map((v) => canonTableCell(type.element.type, v));
-    case "map": {
-      const entries = value instanceof Map ? [...value] : Object.entries(value as object);
-      return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonTableCell(type.value.type, v)]));
-    }
-    case "struct":
-      return Object.fromEntries(type.fields.map((f) => [f.name, canonTableCell(f.type, (value as Record<string, unknown>)[f.name])]));
-    default:
-      return typeof value === "bigint" ? Number(value) : (value as Canon);
-  }
-}
 
 function tableRows(path: string, schema: Schema): string[] {
   return readTable(path).map((row) => JSON.stringify(schema.fields.map((f) => canonTableCell(f.type, row[f.name])))).sort();

@@ -126,6 +126,27 @@ export function canonCell(type: DataType, value: CellValue): Canon {
   }
 }
 
+/** A value read back from a Delta table (runtime/table/read-table.ts), in the same canonical form as `canonCell`. */
+export function canonTableCell(type: DataType, value: unknown): Canon {
+  if (value === null || value === undefined) return null;
+  switch (type.kind) {
+    case "decimal":
+      return String(value);
+    case "bytes":
+      return Buffer.from(value as Uint8Array).toString("base64");
+    case "list":
+      return (value as unknown[]).map((v) => canonTableCell(type.element.type, v));
+    case "map": {
+      const entries = value instanceof Map ? [...value] : Object.entries(value as object);
+      return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonTableCell(type.value.type, v)]));
+    }
+    case "struct":
+      return Object.fromEntries(type.fields.map((f) => [f.name, canonTableCell(f.type, (value as Record<string, unknown>)[f.name])]));
+    default:
+      return typeof value === "bigint" ? Number(value) : (value as Canon);
+  }
+}
+
 /** A runtime row as an array in schema order. */
 export function canonRow(schema: Schema, row: Row): Canon[] {
   return schema.fields.map((f) => canonCell(f.type, row[f.name] ?? null));

@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { DataType, Schema } from "../../runtime/plan.ts";
+import type { Schema } from "../../runtime/plan.ts";
 import { readTable } from "../../runtime/table/read-table.ts";
-import { type Canon, canonRow, compileFile, ROOT, rewritePlan, runPlan } from "../e2e/harness.ts";
+import { type Canon, canonRow, canonTableCell, compileFile, ROOT, rewritePlan, runPlan } from "../e2e/harness.ts";
 import { consumeAll, kafkaBrokers, kafkaClient, produce } from "../support/kafka.ts";
 
 const root = mkdtempSync(join(tmpdir(), "streamc-kafka-examples-"));
@@ -36,19 +36,6 @@ async function freshTopic(name: string): Promise<void> {
   }
 }
 
-function canonTableCell(type: DataType, value: unknown): Canon {
-  if (value === null || value === undefined) return null;
-  switch (type.kind) {
-    case "decimal":
-      return String(value);
-    case "bytes":
-      return Buffer.from(value as Uint8Array).toString("base64");
-    case "list":
-      return (value as unknown[]).map((v) => canonTableCell(type.element.type, v));
-    default:
-      return typeof value === "bigint" ? Number(value) : (value as Canon);
-  }
-}
 
 const tableRows = (path: string, schema: Schema) => readTable(path).map((row) => JSON.stringify(schema.fields.map((f) => canonTableCell(f.type, row[f.name])))).sort();
 
