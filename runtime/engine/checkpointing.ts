@@ -123,15 +123,16 @@ export async function commitBatch(store: CheckpointStore, plan: PhysicalPlan, da
     state[declared.operatorId] = { file: await store.writeState(declared.operatorId, batchId, bytes), rows: rows.get(declared.operatorId) ?? 0, schema: declared };
   }
   const watermark = dataflow.currentWatermark;
+  const eventTimeMax = dataflow.eventTimeMaxima();
   const commit: CommitEntry = {
     batchId,
     nextWatermark: Number.isFinite(watermark) ? watermark : null,
-    eventTimeMax: dataflow.eventTimeMaxima(),
+    eventTimeMax,
     state,
     eventTime: {
       sources: eventTime.snapshot(),
       watermarks: plan.nodes.flatMap((n) =>
-        n.kind === "watermark" ? [{ node: n.id, column: n.column, delayMicros: n.delayMicros, maxEventTime: dataflow.eventTimeMaxima()[n.id] ?? null }] : [],
+        n.kind === "watermark" ? [{ node: n.id, column: n.column, delayMicros: n.delayMicros, maxEventTime: eventTimeMax[n.id] ?? null }] : [],
       ),
     },
     timestamp: new Date().toISOString(),
